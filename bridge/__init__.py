@@ -1,0 +1,1 @@
+"""Everything that touches the outside world: xtquant adapters, runner, CLI, data loaders."""

@@ -1,0 +1,1 @@
+"""User-edited YAML configuration and the schema that validates it."""
