@@ -173,9 +173,10 @@ class StockEntry(Section):
     market: Literal["SH", "SZ", "BJ"] | None = Field(None, description="exchange; taken from the code when absent")
     notes: str = Field("", max_length=500, description="free text")
 
-    @field_validator("code")
+    @field_validator("code", mode="before")
     @classmethod
-    def _code(cls, v: str) -> str:
+    def _code(cls, v: object) -> str:
+        v = str(v)
         if not _CODE.match(v):
             raise ValueError(f"{v!r} is not a code like 600519.SH / 000001.SZ / 430047.BJ")
         return v
@@ -193,13 +194,15 @@ class StocksFile(Section):
     my_stocks: tuple[StockEntry, ...] = Field((), max_length=5000, description="stocks the user holds or tracks")
     watch_etfs: tuple[str, ...] = Field((), max_length=2000, description="ETF codes to watch, e.g. 510300.SH")
 
-    @field_validator("watch_etfs")
+    @field_validator("watch_etfs", mode="before")
     @classmethod
-    def _codes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+    def _codes(cls, v: object) -> tuple[str, ...]:
+        if not isinstance(v, (list, tuple)):
+            raise ValueError("must be a list of codes like 510300.SH")
         for c in v:
-            if not _CODE.match(c):
-                raise ValueError(f"{c!r} is not a code like 510300.SH")
-        return v
+            if not _CODE.match(str(c)):
+                raise ValueError(f"{str(c)!r} is not a code like 510300.SH")
+        return tuple(str(c) for c in v)
 
 
 # secret fields: dotted path in AppConfig -> environment variable
