@@ -1,0 +1,310 @@
+"""The local-first store: one SQLite file (WAL), each event in ONE transaction with its outbox row.
+
+    store = Store.open("data/signals.db")
+    store.record_signal(strategy="limit_up_etf", code="510300.SH", ts=ts_ms, action="buy", reason="...")
+    store.record_order_update("c-001", code="510300.SH", side="buy", quantity=1000, status="reported", ts=ts_ms)
+    store.record_trade("T-1", code="510300.SH", side="buy", price=4.012, quantity=1000, ts=ts_ms)
+
+Writes are idempotent on natural keys (a replayed event stores nothing and queues nothing), thread-safe
+(one lock around the connection), and return quickly: the MySQL mirror is fed later by signals_db.sync.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from loguru import logger
+
+from signals_db.models import SYNCED_TABLES
+from signals_db.status import status_name, status_rank
+from signals_db.upsert_sql import REFERENCE, sqlite_upsert
+from signals_db.values import SPECS, InvalidRow, now_text, ts_text
+
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+SIDES = ("buy", "sell")
+ACTIONS = ("buy", "sell", "alert")
+_OUTBOX_SQL = "INSERT INTO outbox (table_name, row_id, created_at) VALUES (?, ?, ?)"
+
+
+class StoreConfigError(ValueError):
+    """The store cannot be used as configured; the message says what to change."""
+
+
+def require_local_file(sqlite_path: str | os.PathLike | None, mysql_url: str | None = None, *, live: bool) -> None:
+    """Refuse a MySQL-only setup for live trading: the local file is the source of truth, MySQL only a mirror."""
+    if live and not sqlite_path:
+        where = " (database.mysql_url is set to a MySQL mirror)" if mysql_url else ""
+        raise StoreConfigError(
+            "live trading needs a local SQLite file: set database.sqlite_path (e.g. data/signals.db)" + where
+            + "; MySQL-only is not allowed because fills must be recorded even when MySQL is down")
+
+
+def connect(path: str | os.PathLike, synchronous: str = "NORMAL") -> sqlite3.Connection:
+    """A tuned SQLite connection: WAL, explicit transactions, busy timeout."""
+    if synchronous.upper() not in SYNCHRONOUS:
+        raise StoreConfigError(f"synchronous={synchronous!r} is not one of {SYNCHRONOUS}")
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30.0)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+def _derived_id(*parts: Any) -> str:
+    """A deterministic id from the identifying fields (so a replayed event maps to the same row)."""
+    return hashlib.sha1("|".join("" if p is None else str(p) for p in parts).encode("utf-8")).hexdigest()[:32]
+
+
+def _lower(value: str, allowed: tuple[str, ...], field: str) -> str:
+    v = str(value).strip().lower()
+    if v not in allowed:
+        raise InvalidRow(f"{field} = {value!r} rejected: use one of {', '.join(allowed)}")
+    return v
+
+
+class Store:
+    """Local SQLite store of signals, orders, fills, positions, alerts and reference data, with an outbox."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn = conn
+        self._lock = threading.RLock()
+        self._engine = None
+
+    @classmethod
+    def open(cls, sqlite_path: str | os.PathLike, *, synchronous: str = "NORMAL", migrate: bool = True) -> Store:
+        """Open (creating and migrating if needed) the store at `sqlite_path`.
+
+        synchronous=NORMAL survives a crash of the process (kill -9); FULL also survives power loss at the
+        cost of one fsync per event.
+        """
+        if not sqlite_path:
+            raise StoreConfigError("database.sqlite_path is empty: the store needs a local SQLite file")
+        path = Path(sqlite_path).expanduser().resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if migrate:
+            from signals_db.migrate import head, upgrade
+            conn = connect(path, synchronous)
+            try:
+                at = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            except sqlite3.OperationalError:
+                at = None
+            conn.close()
+            if at is None or at[0] != head():
+                from signals_db.urls import sqlite_url
+                upgrade(sqlite_url(path))
+                logger.info("store migrated path={} revision={}", path, head())
+        return cls(path, connect(path, synchronous))
+
+    def close(self) -> None:
+        """Close the connection (and the SQLAlchemy engine if one was made)."""
+        with self._lock:
+            self._conn.close()
+        if self._engine is not None:
+            self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def engine(self):
+        """A SQLAlchemy engine on the same file, for reads with the models (don't write through it)."""
+        if self._engine is None:
+            from sqlalchemy import create_engine
+
+            from signals_db.urls import sqlite_url
+            self._engine = create_engine(sqlite_url(self.path))
+        return self._engine
+
+    # ------------------------------------------------------------ core
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One SQLite write transaction (BEGIN IMMEDIATE ... COMMIT) holding the store lock."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _write(self, table: str, row: Mapping[str, Any], recorded_at: str) -> int | None:
+        """Upsert one row and queue it in the outbox when something changed; inside a transaction."""
+        params = SPECS[table].params(row, recorded_at)
+        try:
+            got = self._conn.execute(sqlite_upsert(table), params).fetchone()
+        except sqlite3.IntegrityError as exc:
+            raise InvalidRow(f"{table}: row rejected by the local database: {exc}") from None
+        if got is None:
+            return None
+        self._conn.execute(_OUTBOX_SQL, (table, got[0], recorded_at))
+        return got[0]
+
+    def write(self, table: str, row: Mapping[str, Any]) -> bool:
+        """Idempotent upsert of one row of any synced table, in its own transaction; True if stored/changed."""
+        if table not in SYNCED_TABLES:
+            raise InvalidRow(f"table {table!r} is not a signals_db table; use one of {', '.join(SYNCED_TABLES)}")
+        with self.transaction():
+            return self._write(table, row, now_text()) is not None
+
+    # ------------------------------------------------------------ events
+
+    def record_signal(self, *, strategy: str, code: str, ts: Any, action: str, kind: str = "entry",
+                      signal_id: str | None = None, layer: str | None = None,
+                      factor_scores: Mapping[str, float] | None = None, composite_score: float | None = None,
+                      confidence: float | None = None, risk: float | None = None, price: Any = None,
+                      take_profit: Any = None, stop_loss: Any = None, reason: str | None = None) -> str:
+        """Store a signal; returns its signal_id (derived from strategy/code/ts/kind/action when not given)."""
+        action = _lower(action, ACTIONS, "signals.action")
+        if signal_id is None:
+            signal_id = _derived_id(strategy, code, ts_text(ts), kind, action)
+        row = dict(signal_id=signal_id, strategy=strategy, layer=layer, code=code, ts=ts, kind=kind, action=action,
+                   factor_scores=factor_scores, composite_score=composite_score, confidence=confidence, risk=risk,
+                   price=price, take_profit=take_profit, stop_loss=stop_loss, reason=reason)
+        with self.transaction():
+            self._write("signals", row, now_text())
+        return signal_id
+
+    def record_order_update(self, client_order_id: str, *, code: str, side: str, quantity: int, status: str | int,
+                            ts: Any, filled_qty: int = 0, avg_price: Any = None, price: Any = None,
+                            price_type: str | None = None, broker_order_id: Any = None, order_sysid: Any = None,
+                            account_id: str = "", strategy: str | None = None, remark: str | None = None,
+                            status_msg: str | None = None) -> bool:
+        """Store an order's new state (forward-only) and its status history step; True if the order changed."""
+        try:
+            name, rank = status_name(status), status_rank(status)
+        except ValueError as exc:
+            raise InvalidRow(f"orders.status: {exc}") from None
+        if filled_qty is not None and quantity is not None and int(filled_qty) > int(quantity):
+            raise InvalidRow(f"orders.filled_qty = {filled_qty} exceeds quantity {quantity} for {client_order_id}")
+        row = dict(client_order_id=client_order_id, account_id=account_id, strategy=strategy, code=code,
+                   side=_lower(side, SIDES, "orders.side"), price_type=price_type, price=price, quantity=quantity,
+                   filled_qty=filled_qty or 0, avg_price=avg_price, status=name, status_rank=rank,
+                   broker_order_id=None if broker_order_id is None else str(broker_order_id),
+                   order_sysid=None if order_sysid in (None, "") else str(order_sysid), remark=remark,
+                   status_msg=status_msg, created_ts=ts, updated_ts=ts)
+        hist = dict(client_order_id=client_order_id, status=name, filled_qty=filled_qty or 0, ts=ts,
+                    status_msg=status_msg)
+        with self.transaction():
+            now = now_text()
+            changed = self._write("orders", row, now) is not None
+            self._write("order_status_history", hist, now)
+        return changed
+
+    def record_trade(self, traded_id: Any, *, code: str, side: str, price: Any, quantity: int, ts: Any,
+                     account_id: str = "", client_order_id: str | None = None, broker_order_id: Any = None,
+                     amount: Any = None, commission: Any = None, strategy: str | None = None) -> bool:
+        """Store a fill once (natural key account_id + traded_id); True if it was new."""
+        if int(quantity) <= 0:
+            raise InvalidRow(f"trades.quantity = {quantity!r} rejected: a fill has a positive quantity")
+        row = dict(account_id=account_id, traded_id=str(traded_id), client_order_id=client_order_id,
+                   broker_order_id=None if broker_order_id is None else str(broker_order_id), code=code,
+                   side=_lower(side, SIDES, "trades.side"), price=price, quantity=quantity,
+                   amount=amount if amount is not None else None, commission=commission, strategy=strategy, ts=ts)
+        with self.transaction():
+            return self._write("trades", row, now_text()) is not None
+
+    def record_position(self, *, code: str, volume: int, can_use_volume: int, snapshot_ts: Any, account_id: str = "",
+                        avg_price: Any = None, market_value: Any = None) -> bool:
+        """Store one position snapshot row; True if new."""
+        return self.record_positions([dict(code=code, volume=volume, can_use_volume=can_use_volume,
+                                           avg_price=avg_price, market_value=market_value)],
+                                     snapshot_ts=snapshot_ts, account_id=account_id) == 1
+
+    def record_positions(self, positions: Iterable[Mapping[str, Any]], *, snapshot_ts: Any,
+                         account_id: str = "") -> int:
+        """Store a whole positions snapshot in one transaction; returns rows newly stored."""
+        n = 0
+        with self.transaction():
+            now = now_text()
+            for p in positions:
+                row = {**p, "snapshot_ts": snapshot_ts, "account_id": account_id}
+                n += self._write("positions", row, now) is not None
+        return n
+
+    def record_alert(self, message: str, *, ts: Any, level: str = "warning", source: str = "runner",
+                     code: str | None = None, kind: str | None = None, alert_id: str | None = None,
+                     channels: str | None = None) -> str:
+        """Store an alert; returns its alert_id (derived from ts/source/code/kind/message when not given)."""
+        if alert_id is None:
+            alert_id = _derived_id(ts_text(ts), source, code, kind, message)
+        row = dict(alert_id=alert_id, ts=ts, level=level, source=source, code=code, kind=kind, message=message,
+                   channels=channels)
+        with self.transaction():
+            self._write("alerts_log", row, now_text())
+        return alert_id
+
+    def record_backtest_run(self, run_id: str, **fields: Any) -> bool:
+        """Create or update a backtest run (strategy and status required on first write)."""
+        return self.write("backtest_runs", {"run_id": run_id, **fields})
+
+    def record_backtest_log(self, run_id: str, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Append backtest log rows (each with seq, kind, ...) in one transaction; returns rows newly stored."""
+        n = 0
+        with self.transaction():
+            now = now_text()
+            for r in rows:
+                n += self._write("backtest_log", {"run_id": run_id, **r}, now) is not None
+        return n
+
+    # ------------------------------------------------------------ reference data
+
+    def upsert_reference(self, table: str, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Upsert reference rows (stock_info, daily_quote, ...) in ONE transaction; returns rows changed.
+
+        All or nothing: an invalid row raises InvalidRow (naming it) and nothing of the batch is stored.
+        """
+        if table not in REFERENCE:
+            raise InvalidRow(f"table {table!r} is not reference data; use one of {', '.join(sorted(REFERENCE))}")
+        n = 0
+        with self.transaction():
+            now = now_text()
+            for i, r in enumerate(rows):
+                try:
+                    n += self._write(table, r, now) is not None
+                except InvalidRow as exc:
+                    raise InvalidRow(f"row {i}: {exc}") from None
+        return n
+
+    def mark_etf_index(self, etf_code: str, status: str, *, index_code: str | None = None,
+                       error: str | None = None) -> int:
+        """Record a mapping attempt for an ETF (mapped / unmappable / pending); returns the attempt count."""
+        status = _lower(status, ("mapped", "unmappable", "pending"), "etf_index_map.status")
+        with self.transaction():
+            got = self._conn.execute("SELECT attempts FROM etf_index_map WHERE etf_code = ?", (etf_code,)).fetchone()
+            attempts = (got[0] if got else 0) + 1
+            self._write("etf_index_map", dict(etf_code=etf_code, index_code=index_code, status=status,
+                                              attempts=attempts, last_error=error), now_text())
+        return attempts
+
+    # ------------------------------------------------------------ reads
+
+    def query(self, sql: str, params: tuple | Mapping = ()) -> list[tuple]:
+        """Run a read-only SQL query on the local file (under the store lock)."""
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def count(self, table: str) -> int:
+        """Rows in a table."""
+        if table not in SPECS:
+            raise InvalidRow(f"unknown table {table!r}")
+        return self.query(f"SELECT COUNT(*) FROM {table}")[0][0]
+
+    def backlog(self) -> int:
+        """Outbox rows not yet shipped to MySQL."""
+        return self.count("outbox")
+
+    def quarantined(self) -> int:
+        """Rows set aside with a reason (rejected by MySQL or unreadable in a journal)."""
+        return self.count("quarantine")
