@@ -1,0 +1,105 @@
+"""Limit-up / limit-down state per code, vectorised over a Snapshot.
+
+States: not / touched (reached the limit, never sealed) / sealed (bid1 at the limit, no ask) /
+broken (was sealed, open now) / one_word 一字板 (sealed and never traded away from the limit today).
+"""
+import numpy as np
+
+NOT, TOUCHED, SEALED, BROKEN, ONE_WORD = 0, 1, 2, 3, 4
+STATE_NAMES = {NOT: "not", TOUCHED: "touched", SEALED: "sealed", BROKEN: "broken", ONE_WORD: "one_word"}
+_EPS = 1e-6
+
+
+class LimitTracker(object):
+    """Per-code limit state for one side ('up' or 'down'); call update(snapshot) after each push."""
+
+    def __init__(self, side="up"):
+        if side not in ("up", "down"):
+            raise ValueError("side must be 'up' or 'down', got %r" % (side,))
+        self.side = side
+        self.n = 0
+        self._alloc(0)
+
+    def _alloc(self, n):
+        old = self.n
+        def grow(name, dt, fill):
+            arr = np.full(n, fill, dt)
+            if old and hasattr(self, name):
+                arr[:old] = getattr(self, name)[:old]
+            setattr(self, name, arr)
+        grow("state", np.int8, NOT)
+        grow("sealed", bool, False)
+        grow("ever_sealed", bool, False)
+        grow("first_seal_ms", np.float64, 0.0)
+        grow("breaks", np.int32, 0)
+        grow("seal_volume", np.float64, 0.0)
+        grow("seal_amount", np.float64, 0.0)
+        grow("seal_ratio", np.float64, np.nan)
+        self.n = n
+
+    def reset(self):
+        """Forget the day (call at a new trading day)."""
+        self.n = 0
+        self._alloc(0)
+
+    def update(self, snap):
+        """Advance the state of every valid row from the snapshot's current arrays."""
+        n = snap.n
+        if n > self.n:
+            self._alloc(n)
+        valid = snap.valid[:n]
+        bid1 = snap.bid[:n, 0]
+        ask1 = snap.ask[:n, 0]
+        if self.side == "up":
+            lim = snap.up[:n]
+            book = (np.abs(bid1 - lim) < _EPS) & (ask1 <= 0)
+            reached = snap.high[:n] >= lim - _EPS
+            never_off = snap.low[:n] >= lim - _EPS
+            vol = snap.bid_vol[:n, 0]
+        else:
+            lim = snap.down[:n]
+            book = (np.abs(ask1 - lim) < _EPS) & (bid1 <= 0) & (lim > 0)
+            reached = (snap.low[:n] <= lim + _EPS) & (lim > 0)
+            never_off = snap.high[:n] <= lim + _EPS
+            vol = snap.ask_vol[:n, 0]
+        sealed = valid & book & np.isfinite(lim)
+        was = self.sealed[:n]
+        broke = valid & was & ~sealed
+        self.breaks[:n] += broke
+        first = sealed & (self.first_seal_ms[:n] == 0)
+        self.first_seal_ms[:n] = np.where(first, snap.time[:n], self.first_seal_ms[:n])
+        ever = self.ever_sealed[:n] | sealed
+        self.ever_sealed[:n] = ever
+        new_state = np.where(sealed, np.where(never_off, ONE_WORD, SEALED),
+                             np.where(ever, BROKEN, np.where(reached & valid, TOUCHED, NOT)))
+        self.state[:n] = np.where(valid, new_state, self.state[:n])
+        self.sealed[:n] = np.where(valid, sealed, was)
+        fin_lim = np.where(np.isfinite(lim), lim, 0.0)
+        self.seal_volume[:n] = np.where(sealed, vol, np.where(valid, 0.0, self.seal_volume[:n]))
+        self.seal_amount[:n] = self.seal_volume[:n] * fin_lim
+        fv = snap.float_volume[:n]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.seal_ratio[:n] = np.where(fv > 0, self.seal_volume[:n] / fv, np.nan)
+        return self.state[:n]
+
+    def rows_in(self, states):
+        """Rows whose current state is one of `states`."""
+        return np.nonzero(np.isin(self.state[:self.n], list(states)))[0]
+
+
+class LimitBook(object):
+    """Both sides together: `up` and `down` trackers updated from one snapshot."""
+
+    def __init__(self):
+        self.up = LimitTracker("up")
+        self.down = LimitTracker("down")
+
+    def update(self, snap):
+        """Update both sides."""
+        self.up.update(snap)
+        self.down.update(snap)
+
+    def reset(self):
+        """Forget the day."""
+        self.up.reset()
+        self.down.reset()
