@@ -339,6 +339,7 @@ class Snapshot(object):
         epos = self._etf_pos
         if len(epos):
             epos = epos[reason[epos] == 0]
+        if len(epos):
             ev = [vals[i] for i in epos]
             er = rows[epos]
             sub = np.zeros(len(ev), np.int8)

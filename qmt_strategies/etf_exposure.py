@@ -1,0 +1,168 @@
+"""ETF holdings on a Snapshot's code index, weights at current prices, ranks, related ETFs, sealed weight.
+
+Holdings are flat arrays sorted by ETF (one entry per (ETF, component)), so every per-snapshot step is a
+gather plus a bincount over ~50k entries; ranks and top-10 sums are computed only for candidate pairs.
+"""
+import numpy as np
+
+# 现金替代标志 (xtdata.md): 2/4/6/8 must be paid in cash (fixed 申购/赎回替代金额); 0 forbids cash;
+# 1 allows cash when the stock is short; 3/5/7 are refund/supplement (退补) cash at market value.
+MUST_CASH_FLAGS = (2, 4, 6, 8)
+FORBID_CASH_FLAG = 0
+ALLOW_CASH_FLAG = 1
+
+
+def _f(d, *keys):
+    for k in keys:
+        v = d.get(k)
+        if v not in (None, ""):
+            try:
+                return float(v)
+            except (TypeError, ValueError):
+                return 0.0
+    return 0.0
+
+
+class Holdings(object):
+    """Flat (ETF, component) holdings bound to a Snapshot; build with from_etf_info or from_rows."""
+
+    def __init__(self, snap, etf_codes, entries, unit, cash, other_weight, source):
+        """entries: list of (etf_index, code, qty, weight, flag, sub_amount, red_amount, sub_ratio, red_ratio)."""
+        self.source = source
+        self.etf_codes = list(etf_codes)
+        self.etf_rows = snap.add_codes(self.etf_codes)
+        entries = sorted(entries, key=lambda e: e[0])
+        n = len(entries)
+        cols = list(zip(*entries)) if n else [[] for _ in range(9)]
+        self.etf_of = np.asarray(cols[0], np.int64)
+        self.comp_codes = list(cols[1])
+        self.comp_row = snap.add_codes(self.comp_codes) if n else np.zeros(0, np.int64)
+        self.qty = np.asarray(cols[2], np.float64)
+        self.disclosed_weight = np.asarray(cols[3], np.float64)
+        self.is_weight = self.disclosed_weight > 0
+        self.flag = np.asarray(cols[4], np.int64)
+        self.sub_amount = np.asarray(cols[5], np.float64)
+        self.red_amount = np.asarray(cols[6], np.float64)
+        self.sub_ratio = np.asarray(cols[7], np.float64)
+        self.red_ratio = np.asarray(cols[8], np.float64)
+        self.must_cash = np.isin(self.flag, MUST_CASH_FLAGS)
+        ne = len(self.etf_codes)
+        self.unit = np.asarray(unit, np.float64)
+        self.cash = np.asarray(cash, np.float64)
+        self.other_weight = np.asarray(other_weight, np.float64)
+        counts = np.bincount(self.etf_of, minlength=ne)
+        self.ends = np.cumsum(counts)
+        self.starts = self.ends - counts
+        self.etf_index = dict((c, i) for i, c in enumerate(self.etf_codes))
+        # outputs of update()
+        self.value = np.zeros(n)
+        self.weight = np.zeros(n)
+        self.total = np.zeros(ne)
+        self.priced = np.ones(n, bool)
+
+    @classmethod
+    def from_etf_info(cls, etf_info, snap, codes=None):
+        """From xtdata.get_etf_info(): {'510300.SH': {'最小申购、赎回单位', '预估现金差额', '成份股信息': [...]}}."""
+        etf_codes, entries, unit, cash = [], [], [], []
+        for code in sorted(codes if codes is not None else etf_info):
+            info = etf_info.get(code)
+            if not info:
+                continue
+            i = len(etf_codes)
+            etf_codes.append(code)
+            unit.append(_f(info, "最小申购、赎回单位"))
+            cash.append(_f(info, "预估现金差额", "现金差额"))
+            for c in info.get("成份股信息") or []:
+                ccode = str(c.get("成份股代码") or "")
+                if not ccode:
+                    continue
+                entries.append((i, ccode, _f(c, "成份股数量"), 0.0, int(_f(c, "现金替代标志")),
+                                _f(c, "申购替代金额"), _f(c, "赎回替代金额"),
+                                _f(c, "申购现金替代溢价比率"), _f(c, "赎回现金替代折价比率")))
+        return cls(snap, etf_codes, entries, unit, cash, np.zeros(len(etf_codes)), "pcf")
+
+    @classmethod
+    def from_rows(cls, rows, snap):
+        """From disclosed holdings rows: dicts with etf_code, stock_code and weight (fraction of NAV) or shares."""
+        by_etf = {}
+        for r in rows:
+            by_etf.setdefault(r["etf_code"], []).append(r)
+        etf_codes, entries, other = [], [], []
+        for i, code in enumerate(sorted(by_etf)):
+            etf_codes.append(code)
+            wsum = 0.0
+            for r in by_etf[code]:
+                w = float(r.get("weight") or 0.0)
+                sh = float(r.get("shares") or 0.0)
+                wsum += w
+                entries.append((i, r["stock_code"], sh, w, 1, 0.0, 0.0, 0.0, 0.0))
+            other.append(max(0.0, 1.0 - wsum))
+        ne = len(etf_codes)
+        return cls(snap, etf_codes, entries, np.zeros(ne), np.zeros(ne), other, "disclosed")
+
+    def __len__(self):
+        return len(self.etf_of)
+
+    def component_prices(self, snap):
+        """Price of each entry: last when valid, else the last known price, else pre-close (suspended)."""
+        r = self.comp_row
+        last = snap.last[r]
+        px = np.where(last > 0, last, snap.pre_close[r])
+        return px
+
+    def update(self, snap):
+        """Value every entry at current prices; fills value, total (per ETF) and weight."""
+        r = self.comp_row
+        px = self.component_prices(snap)
+        pre = snap.pre_close[r]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wval = np.where((pre > 0) & (px > 0), self.disclosed_weight * px / pre, self.disclosed_weight)
+        val = np.where(self.is_weight, wval, self.qty * px)
+        self.priced = (px > 0) | self.must_cash | self.is_weight
+        fallback = np.where(self.sub_amount > 0, self.sub_amount, 0.0)
+        val = np.where(self.must_cash, self.sub_amount, np.where((px > 0) | self.is_weight, val, fallback))
+        self.value = val
+        ne = len(self.etf_codes)
+        self.total = np.bincount(self.etf_of, val, minlength=ne) + self.cash + self.other_weight
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.weight = np.where(self.total[self.etf_of] > 0, val / self.total[self.etf_of], 0.0)
+        return self.weight
+
+    def related(self, stock_mask, min_weight):
+        """Entries whose component is flagged in stock_mask (per snapshot row) with weight >= min_weight."""
+        hit = stock_mask[self.comp_row] & (self.weight >= min_weight)
+        return np.nonzero(hit)[0]
+
+    def sealed_weight(self, sealed_mask):
+        """Per ETF: total weight of components currently sealed (sealed_mask per snapshot row)."""
+        w = np.where(sealed_mask[self.comp_row], self.weight, 0.0)
+        return np.bincount(self.etf_of, w, minlength=len(self.etf_codes))
+
+    def _segments(self, etfs):
+        lens = self.ends[etfs] - self.starts[etfs]
+        tot = int(lens.sum())
+        offs = np.cumsum(lens) - lens
+        seg = np.repeat(np.arange(len(etfs)), lens)
+        idx = np.repeat(self.starts[etfs] - offs, lens) + np.arange(tot)
+        return idx, seg, offs
+
+    def ranks(self, entries):
+        """Rank (1 = largest weight) of each entry inside its ETF at current weights."""
+        entries = np.asarray(entries, np.int64)
+        if not len(entries):
+            return np.zeros(0, np.int64)
+        idx, seg, _ = self._segments(self.etf_of[entries])
+        greater = self.weight[idx] > self.weight[entries][seg]
+        return np.bincount(seg, greater, minlength=len(entries)).astype(np.int64) + 1
+
+    def top_sum(self, etfs, k=10):
+        """Per given ETF: sum of its k largest component weights (concentration)."""
+        etfs = np.asarray(etfs, np.int64)
+        if not len(etfs):
+            return np.zeros(0)
+        idx, seg, offs = self._segments(etfs)
+        w = self.weight[idx]
+        order = np.lexsort((-w, seg))
+        pos_in = np.arange(len(order)) - offs[seg[order]]
+        top = pos_in < k
+        return np.bincount(seg[order][top], w[order][top], minlength=len(etfs))

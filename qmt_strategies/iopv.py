@@ -1,0 +1,125 @@
+"""IOPV from the PCF basket, buyer premium / seller discount, and the net edge of a creation/redemption loop.
+
+IOPV = (sum of component values + estimated cash component) / creation unit, where a component is valued
+at qty x current price (last, else last known, else pre-close for suspended ones) and must-cash components
+(现金替代标志 2/4/6/8) at their fixed 申购替代金额. Call Holdings.update(snapshot) first.
+"""
+import numpy as np
+
+from .etf_exposure import ALLOW_CASH_FLAG, FORBID_CASH_FLAG
+
+
+class LoopCosts(object):
+    """Fee rates for the creation/redemption loop (fractions of traded value)."""
+
+    def __init__(self, commission=0.00025, stamp_duty=0.0005, transfer_fee=0.00001, etf_commission=0.00025,
+                 creation_fee=0.0005, redemption_fee=0.0005):
+        self.commission = commission
+        self.stamp_duty = stamp_duty
+        self.transfer_fee = transfer_fee
+        self.etf_commission = etf_commission
+        self.creation_fee = creation_fee
+        self.redemption_fee = redemption_fee
+
+
+def iopv(h, snap):
+    """IOPV per ETF of the holdings (NaN when it cannot be computed)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if h.source == "pcf":
+            return np.where(h.unit > 0, h.total / h.unit, np.nan)
+        # disclosed weights: pre-close x drift of the basket since the close (unlisted part held flat)
+        pre = snap.pre_close[h.etf_rows]
+        return np.where(pre > 0, pre * h.total, np.nan)
+
+
+def premium(h, snap, nav):
+    """(buyer premium (ask1 - IOPV)/IOPV, seller discount (IOPV - bid1)/IOPV) per ETF; NaN without a quote."""
+    ask1 = snap.ask[h.etf_rows, 0]
+    bid1 = snap.bid[h.etf_rows, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ok = nav > 0
+        buy = np.where(ok & (ask1 > 0), (ask1 - nav) / nav, np.nan)
+        sell = np.where(ok & (bid1 > 0), (nav - bid1) / nav, np.nan)
+    return buy, sell
+
+
+def walk_book(qty, prices, vols):
+    """Value and filled quantity of taking `qty` through 5-level books (rows of prices/vols)."""
+    qty = np.asarray(qty, np.float64)
+    cum = np.cumsum(vols, axis=1)
+    take = np.clip(qty[:, None] - (cum - vols), 0.0, vols)
+    return (take * prices).sum(axis=1), take.sum(axis=1)
+
+
+def _take(qty, prices, vols, touch):
+    """Value of qty through the book; the part beyond the known depth at the worst level seen (or touch)."""
+    value, filled = walk_book(qty, prices, vols)
+    deepest = (vols > 0).sum(axis=1) - 1
+    worst = np.where(deepest >= 0, prices[np.arange(len(prices)), np.maximum(deepest, 0)], touch)
+    return value + (qty - filled) * worst, filled
+
+
+class LoopEdge(object):
+    """Per-ETF loop estimates (CNY per creation unit and as a fraction of the basket)."""
+
+    def __init__(self, etfs, create_edge, create_ratio, redeem_edge, redeem_ratio, etf_fill, feasible):
+        self.etfs = etfs
+        self.create_edge = create_edge
+        self.create_ratio = create_ratio
+        self.redeem_edge = redeem_edge
+        self.redeem_ratio = redeem_ratio
+        self.etf_fill = etf_fill          # fraction of one unit the ETF's 5 levels can absorb
+        self.feasible = feasible          # False when a component can neither be bought nor cash-substituted
+
+
+def loop_edge(h, snap, etfs, costs=None):
+    """Net edge of creating (buy basket, sell ETF) and redeeming (buy ETF, sell basket) one unit, per ETF."""
+    costs = costs or LoopCosts()
+    etfs = np.asarray(etfs, np.int64)
+    ne = len(etfs)
+    nan = np.full(ne, np.nan)
+    if h.source != "pcf" or not ne:
+        return LoopEdge(etfs, nan, nan, nan, nan, nan, np.zeros(ne, bool))
+    idx, seg, _ = h._segments(etfs)
+    rows = h.comp_row[idx]
+    qty = h.qty[idx]
+    px = h.component_prices(snap)[idx]
+    must = h.must_cash[idx]
+    flag = h.flag[idx]
+    ask1 = snap.ask[rows, 0]
+    bid1 = snap.bid[rows, 0]
+    buy_val, _ = _take(qty, snap.ask[rows], snap.ask_vol[rows], ask1)
+    sell_val, _ = _take(qty, snap.bid[rows], snap.bid_vol[rows], bid1)
+    can_buy = ask1 > 0
+    subst = qty * px * (1.0 + h.sub_ratio[idx])
+    buy_cost = np.where(must, h.sub_amount[idx], np.where(can_buy, buy_val, subst))
+    blocked = ~must & ~can_buy & (flag == FORBID_CASH_FLAG)
+    traded_buy = np.where(~must & can_buy, buy_val, 0.0)
+    can_sell = bid1 > 0
+    stuck = qty * px * (1.0 - h.red_ratio[idx])
+    sell_get = np.where(must, h.red_amount[idx], np.where(can_sell, sell_val, stuck))
+    traded_sell = np.where(~must & can_sell, sell_val, 0.0)
+    basket_buy = np.bincount(seg, buy_cost, minlength=ne)
+    basket_sell = np.bincount(seg, sell_get, minlength=ne)
+    fee_buy = np.bincount(seg, traded_buy, minlength=ne) * (costs.commission + costs.transfer_fee)
+    fee_sell = np.bincount(seg, traded_sell, minlength=ne) * (costs.commission + costs.transfer_fee +
+                                                               costs.stamp_duty)
+    feasible = np.bincount(seg, blocked, minlength=ne) == 0
+    er = h.etf_rows[etfs]
+    unit = h.unit[etfs]
+    cash = h.cash[etfs]
+    etf_sell, sold = _take(unit, snap.bid[er], snap.bid_vol[er], snap.bid[er, 0])
+    etf_buy, bought = _take(unit, snap.ask[er], snap.ask_vol[er], snap.ask[er, 0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        etf_fill = np.minimum(sold, bought) / unit
+        create = (etf_sell * (1 - costs.etf_commission) - basket_buy - cash - fee_buy -
+                  basket_buy * costs.creation_fee)
+        redeem = (basket_sell + cash - fee_sell - basket_sell * costs.redemption_fee -
+                  etf_buy * (1 + costs.etf_commission))
+        quoted = (snap.bid[er, 0] > 0) & (snap.ask[er, 0] > 0) & (unit > 0)
+        create = np.where(quoted & feasible, create, np.nan)
+        redeem = np.where(quoted, redeem, np.nan)
+        return LoopEdge(etfs, create, create / basket_buy, redeem, redeem / etf_buy, etf_fill, feasible)
+
+
+__all__ = ["ALLOW_CASH_FLAG", "LoopCosts", "LoopEdge", "iopv", "loop_edge", "premium", "walk_book"]
