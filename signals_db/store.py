@@ -161,20 +161,26 @@ class Store:
     # ------------------------------------------------------------ events
 
     def record_signal(self, *, strategy: str, code: str, ts: Any, action: str, kind: str = "entry",
-                      signal_id: str | None = None, layer: str | None = None,
-                      factor_scores: Mapping[str, float] | None = None, composite_score: float | None = None,
-                      confidence: float | None = None, risk: float | None = None, price: Any = None,
-                      take_profit: Any = None, stop_loss: Any = None, reason: str | None = None) -> str:
-        """Store a signal; returns its signal_id (derived from strategy/code/ts/kind/action when not given)."""
+                      signal_id: str | None = None, **fields: Any) -> str:
+        """Store a signal; returns its signal_id (derived from strategy/code/ts/kind/action when not given).
+
+        Optional fields: layer, factor_scores (dict), composite_score, confidence, risk, price, take_profit,
+        stop_loss, reason.
+        """
+        return self.add_signal(strategy=strategy, code=code, ts=ts, action=action, kind=kind, signal_id=signal_id,
+                               **fields)[0]
+
+    def add_signal(self, *, strategy: str, code: str, ts: Any, action: str, kind: str = "entry",
+                   signal_id: str | None = None, **fields: Any) -> tuple[str, bool]:
+        """Like record_signal, returning (signal_id, True if newly stored)."""
         action = _lower(action, ACTIONS, "signals.action")
         if signal_id is None:
             signal_id = _derived_id(strategy, code, ts_text(ts), kind, action)
-        row = dict(signal_id=signal_id, strategy=strategy, layer=layer, code=code, ts=ts, kind=kind, action=action,
-                   factor_scores=factor_scores, composite_score=composite_score, confidence=confidence, risk=risk,
-                   price=price, take_profit=take_profit, stop_loss=stop_loss, reason=reason)
+        row = {**fields, "signal_id": signal_id, "strategy": strategy, "code": code, "ts": ts, "kind": kind,
+               "action": action}
         with self.transaction():
-            self._write("signals", row, now_text())
-        return signal_id
+            stored = self._write("signals", row, now_text()) is not None
+        return signal_id, stored
 
     def record_order_update(self, client_order_id: str, *, code: str, side: str, quantity: int, status: str | int,
                             ts: Any, filled_qty: int = 0, avg_price: Any = None, price: Any = None,
@@ -237,13 +243,20 @@ class Store:
                      code: str | None = None, kind: str | None = None, alert_id: str | None = None,
                      channels: str | None = None) -> str:
         """Store an alert; returns its alert_id (derived from ts/source/code/kind/message when not given)."""
+        return self.add_alert(message, ts=ts, level=level, source=source, code=code, kind=kind, alert_id=alert_id,
+                              channels=channels)[0]
+
+    def add_alert(self, message: str, *, ts: Any, level: str = "warning", source: str = "runner",
+                  code: str | None = None, kind: str | None = None, alert_id: str | None = None,
+                  channels: str | None = None) -> tuple[str, bool]:
+        """Like record_alert, returning (alert_id, True if newly stored)."""
         if alert_id is None:
             alert_id = _derived_id(ts_text(ts), source, code, kind, message)
-        row = dict(alert_id=alert_id, ts=ts, level=level, source=source, code=code, kind=kind, message=message,
-                   channels=channels)
+        row = {"alert_id": alert_id, "ts": ts, "level": level, "source": source, "code": code, "kind": kind,
+               "message": message, "channels": channels}
         with self.transaction():
-            self._write("alerts_log", row, now_text())
-        return alert_id
+            stored = self._write("alerts_log", row, now_text()) is not None
+        return alert_id, stored
 
     def record_backtest_run(self, run_id: str, **fields: Any) -> bool:
         """Create or update a backtest run (strategy and status required on first write)."""
