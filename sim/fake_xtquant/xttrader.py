@@ -185,6 +185,31 @@ class XtQuantTrader(UnsupportedTraderMethods):
         """Accepted; the sim never times out a request."""
         self._timeout = timeout
 
+    def common_op_async_with_seq(self, seq, callable, callback):
+        """Internal plumbing of the real client (talks to its C++ core); not part of the sim."""
+        raise NotImplementedError("sim: XtQuantTrader.common_op_async_with_seq is internal plumbing of the real "
+                                  "client; call the public *_async methods")
+
+    def common_op_sync_with_seq(self, seq, callable):
+        """Internal plumbing of the real client (talks to its C++ core); not part of the sim."""
+        raise NotImplementedError("sim: XtQuantTrader.common_op_sync_with_seq is internal plumbing of the real "
+                                  "client; call the public query/order methods")
+
+    def __del__(self):
+        pass
+
+    def _time_to_timestamp(self, time_str):
+        """'HH:MM:SS' of the simulated trade date -> seconds epoch."""
+        from datetime import datetime
+
+        try:
+            time_obj = datetime.strptime(time_str, "%H:%M:%S").time()
+        except ValueError:
+            raise ValueError("错误的时间格式: ", time_str) from None
+        from ._runtime import SH_TZ
+
+        return int(datetime.combine(self._rt.world.trade_date, time_obj, tzinfo=SH_TZ).timestamp())
+
     # -- plumbing ----------------------------------------------------------------------------------
     def _callback_failed(self, exc: BaseException) -> None:
         logger.opt(exception=exc).error("xttrader callback raised session={}", self.session)
