@@ -1,0 +1,236 @@
+"""LimitUpEtfStrategy: when a core holding seals limit-up, buy the ETF that holds it.
+
+Driven the same way by every runner:
+    snap = Snapshot(); strat = LimitUpEtfStrategy(params, etf_info=xtdata.get_etf_info())
+    snap.update(ticks); out = strat.on_snapshot(snap, now_ms)   # out.signals, out.intents
+    strat.on_fill(fill)                                          # -> ExitPlan for entries
+All state lives inside the object; no I/O.
+"""
+from typing import List, NamedTuple
+
+import numpy as np
+
+from . import ashare
+from . import evaluate as ev
+from .etf_exposure import Holdings
+from .iopv import LoopCosts, iopv, loop_edge, premium
+from .limit_up import STATE_NAMES, LimitBook
+from .types import ACTION_BUY, ExitPlan, Fill, OrderIntent, Signal
+
+StrategyOutput = NamedTuple("StrategyOutput", [("signals", List[Signal]), ("intents", List[OrderIntent])])
+_EMPTY = StrategyOutput([], [])
+_STATE_CODES = dict((v, k) for k, v in STATE_NAMES.items())
+_STATE_CN = {"sealed": "涨停封板", "one_word": "一字涨停", "touched": "触及涨停", "broken": "涨停炸板"}
+
+
+def _ms_to_hms(ms):
+    _, sod = ev.shanghai_clock(ms)
+    return "%02d:%02d:%02d" % (sod // 3600, sod // 60 % 60, sod % 60)
+
+
+class LimitUpEtfStrategy(object):
+    """Limit-up stock -> related ETF signals, order intents and exit plans."""
+
+    def __init__(self, params=None, etf_info=None, holdings_rows=None, costs=None):
+        """etf_info: xtdata.get_etf_info() dict (preferred); holdings_rows: disclosed rows when no PCF."""
+        self.params = params or ev.LimitUpEtfParams()
+        self.costs = costs or LoopCosts()
+        self._etf_info = etf_info
+        self._rows = holdings_rows
+        self.holdings = None
+        self._bound = None
+        self.limits = LimitBook()
+        self.memory = ev.SignalMemory()
+        self.positions = {}          # code -> [quantity, average price]
+        self.intents = {}            # client_id -> OrderIntent sent today or earlier and not yet closed
+        self.day = None
+        self.last_scan_ms = 0
+        self.last_eval = None        # arrays of the last evaluation, for inspection and reports
+        self.filter_counts = dict((r, 0) for r in ev.FILTER_REASONS)
+        self._opened = set()
+        self._seq = 0
+        self._sealed_seen = 0
+        self._states = set(_STATE_CODES[s] for s in self.params.signal_states)
+
+    def set_holdings(self, etf_info=None, rows=None):
+        """Replace the ETF baskets (PCF dict or disclosed rows); bound to the snapshot on the next call."""
+        self._etf_info, self._rows = etf_info, rows
+        self._bound = None
+
+    def _bind(self, snap):
+        if self._bound is snap:
+            return
+        if self._etf_info:
+            self.holdings = Holdings.from_etf_info(self._etf_info, snap)
+        elif self._rows:
+            self.holdings = Holdings.from_rows(self._rows, snap)
+        else:
+            raise ValueError("LimitUpEtfStrategy has no ETF holdings: pass etf_info (xtdata.get_etf_info()) "
+                             "or holdings_rows (disclosed holdings) to the constructor or set_holdings().")
+        self._bound = snap
+
+    def _new_day(self, day):
+        self.day = day
+        self.limits.reset()
+        self._opened = set()
+        self._seq = 0
+        self._sealed_seen = 0
+        self.last_scan_ms = 0
+
+    def on_snapshot(self, snap, now_ms):
+        """Advance limit states; every scan_interval (or at a new seal) evaluate and return signals + intents."""
+        day, sod = ev.shanghai_clock(now_ms)
+        if day != self.day:
+            self._new_day(day)
+        self._bind(snap)
+        self.limits.update(snap)
+        sealed_count = int(np.count_nonzero(self.limits.up.ever_sealed))
+        due = (now_ms - self.last_scan_ms >= self.params.scan_interval * 1000 or
+               sealed_count > self._sealed_seen)
+        if not due or not ev.in_continuous_session(sod):
+            return _EMPTY
+        self._sealed_seen = sealed_count
+        self.last_scan_ms = now_ms
+        return self._scan(snap, now_ms, day, sod)
+
+    def _scan(self, snap, now_ms, day, sod):
+        p, h, n = self.params, self.holdings, snap.n
+        h.update(snap)
+        up = self.limits.up
+        fresh = snap.valid[:n] & (snap.time[:n] >= now_ms - p.max_tick_age_ms)
+        hot = fresh & np.isin(up.state[:n], list(self._states))
+        pairs = h.related(hot, p.min_weight)
+        if not len(pairs):
+            self.last_eval = None
+            return _EMPTY
+        e = h.etf_of[pairs]
+        srow = h.comp_row[pairs]
+        erow = h.etf_rows[e]
+        weight = h.weight[pairs]
+        rank = h.ranks(pairs)
+        ue, inv = np.unique(e, return_inverse=True)
+        top10 = h.top_sum(ue)[inv]
+        sealed_w = h.sealed_weight(hot)[e]
+        nav = iopv(h, snap)
+        pbuy_all, pdisc_all = premium(h, snap, nav)
+        etf_ok = snap.valid[erow] & (snap.time[erow] >= now_ms - p.max_tick_age_ms)
+        pbuy = np.where(etf_ok, pbuy_all[e], np.nan)
+        ttc = ev.time_to_close(sod)
+        flt = ev.filters(snap.amount[erow], ttc, pbuy, weight, snap.bp[srow] / 10000.0, p, True)
+        conf = ev.confidence(weight, rank, p)
+        rsk = ev.risk(ttc, top10, sod, p)
+        sc = ev.score(conf, rsk, weight, up.seal_ratio[srow])
+        price_u, qty = self._order_size(snap, erow)
+        self.last_eval = {"pairs": pairs, "stock_row": srow, "etf_row": erow, "weight": weight, "rank": rank,
+                          "top10": top10, "sealed_weight": sealed_w, "premium": pbuy, "filter": flt,
+                          "confidence": conf, "risk": rsk, "score": sc, "iopv": nav[e]}
+        for code in flt[flt >= 0].tolist():
+            self.filter_counts[ev.FILTER_REASONS[code]] += 1
+        passing = np.nonzero(flt < 0)[0]
+        if not len(passing):
+            return _EMPTY
+        passing = passing[np.argsort(-sc[passing], kind="stable")]
+        edge = loop_edge(h, snap, ue, self.costs)
+        signals, best_for_stock = [], {}
+        for i in passing.tolist():
+            stock, etf = snap.codes[srow[i]], snap.codes[erow[i]]
+            if not self.memory.admit(day, stock, etf, int(conf[i]), int(rsk[i])):
+                continue
+            sig = self._signal(snap, now_ms, day, i, stock, etf, locals_=dict(
+                weight=weight, rank=rank, top10=top10, sealed_w=sealed_w, nav=nav[e], pbuy=pbuy,
+                pdisc=pdisc_all[e], conf=conf, rsk=rsk, sc=sc, price_u=price_u, qty=qty, srow=srow,
+                erow=erow, ttc=ttc, edge=edge, inv=inv))
+            signals.append(sig)
+            best_for_stock.setdefault(stock, (i, sig))
+        intents = []
+        for i, sig in best_for_stock.values():
+            etf = sig.code
+            if etf in self._opened or len(self._opened) >= p.max_positions or qty[i] <= 0:
+                continue
+            self._opened.add(etf)
+            intents.append(self._intent(sig, now_ms, day))
+        return StrategyOutput(signals, intents)
+
+    def _order_size(self, snap, erow):
+        """Limit price (units) inside cage and limit-up, and lot-rounded quantity within the budget."""
+        p = self.params
+        tick = snap.tick[erow]
+        ask_u = ashare.to_units(snap.ask[erow, 0])
+        last_u = ashare.to_units(snap.last[erow])
+        bench = np.where(last_u > 0, last_u, ask_u)
+        buy_max, _ = ashare.cage_units(bench, snap.board[erow], tick)
+        price_u = np.minimum(np.minimum(ask_u + p.buy_price_ticks * tick, buy_max), snap.up_units[erow])
+        price_u = np.where(ask_u > 0, price_u, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            raw = np.where(price_u > 0, np.floor(p.position_budget / ashare.to_price(price_u)), 0)
+        return price_u, ashare.round_lot(raw.astype(np.int64), snap.board[erow])
+
+    def _exit_prices(self, price, tick_units):
+        p = self.params
+        t = tick_units / float(ashare.PRICE_SCALE)
+        sl = np.floor(price * (1 - p.stop_loss_pct) / t + 1e-9) * t if p.stop_loss_pct else 0.0
+        tp = np.ceil(price * (1 + p.take_profit_pct) / t - 1e-9) * t if p.take_profit_pct else 0.0
+        return round(float(sl), 3), round(float(tp), 3)
+
+    def _signal(self, snap, now_ms, day, i, stock, etf, locals_):
+        L, p, up = locals_, self.params, self.limits.up
+        sr, er = L["srow"][i], L["erow"][i]
+        price = float(ashare.to_price(L["price_u"][i]))
+        sl, tp = self._exit_prices(price, snap.tick[er])
+        state = STATE_NAMES[int(up.state[sr])]
+        j = L["inv"][i]
+        details = {
+            "stock": stock, "state": state, "first_seal_time": _ms_to_hms(up.first_seal_ms[sr]),
+            "breaks": int(up.breaks[sr]), "seal_amount": float(up.seal_amount[sr]),
+            "seal_ratio": float(up.seal_ratio[sr]), "limit_up": float(snap.up[sr]),
+            "limit_disagree": bool(snap.limit_disagree[sr]), "etf": etf, "weight": float(L["weight"][i]),
+            "rank": int(L["rank"][i]), "top10_ratio": float(L["top10"][i]),
+            "etf_sealed_weight": float(L["sealed_w"][i]), "iopv": float(L["nav"][i]),
+            "premium": float(L["pbuy"][i]), "discount": float(L["pdisc"][i]),
+            "etf_turnover_wan": float(snap.amount[er] / 10000.0), "time_to_close_s": int(L["ttc"]),
+            "create_edge": float(L["edge"].create_ratio[j]), "redeem_edge": float(L["edge"].redeem_ratio[j]),
+            "trailing_pct": p.trailing_pct,
+        }
+        version = self.memory.version(stock, etf)
+        reason = "%s %s(封单%.0f万元, 占流通%.3f%%) → %s 权重%.1f%% 第%d; 溢价%.2f%%; 成交额%.0f万元" % (
+            stock, _STATE_CN.get(state, state), details["seal_amount"] / 1e4, details["seal_ratio"] * 100,
+            etf, details["weight"] * 100, details["rank"], details["premium"] * 100,
+            details["etf_turnover_wan"])
+        return Signal(
+            signal_id="%s:%d:%s:%s:%d" % (p.strategy_name, day, stock, etf, version),
+            strategy=p.strategy_name, code=etf, action=ACTION_BUY, ts_ms=int(now_ms), trade_date=day,
+            price=price, quantity=int(L["qty"][i]), stop_loss=sl, take_profit=tp,
+            confidence=ev.LEVEL_NAMES[int(L["conf"][i])], risk=ev.LEVEL_NAMES[int(L["rsk"][i])],
+            score=float(L["sc"][i]), reason=reason, details=details)
+
+    def _intent(self, sig, now_ms, day):
+        self._seq += 1
+        client_id = "LU%06d%s%02d" % (day % 1000000, sig.code[:6], self._seq % 100)
+        plan = ExitPlan(code=sig.code, entry_price=sig.price, stop_loss=sig.stop_loss, take_profit=sig.take_profit,
+                        trailing_pct=self.params.trailing_pct, exit_after_days=self.params.exit_after_days,
+                        exit_time=self.params.exit_time)
+        intent = OrderIntent(client_id=client_id, strategy=sig.strategy, code=sig.code, side="buy",
+                             price=sig.price, quantity=sig.quantity, ts_ms=int(now_ms), signal_id=sig.signal_id,
+                             reason=sig.reason, exit_plan=plan)
+        self.intents[client_id] = intent
+        return intent
+
+    def on_fill(self, fill):
+        """Book a fill; for a buy returns the ExitPlan re-based on the average entry price."""
+        if not isinstance(fill, Fill):
+            fill = Fill(**fill)
+        pos = self.positions.setdefault(fill.code, [0, 0.0])
+        if fill.side == "buy":
+            qty = pos[0] + fill.quantity
+            pos[1] = (pos[0] * pos[1] + fill.quantity * fill.price) / qty if qty else 0.0
+            pos[0] = qty
+            tick = 1 if ashare.board_of_code(fill.code) == ashare.BOARD_ETF else 10
+            sl, tp = self._exit_prices(pos[1], tick)
+            intent = self.intents.get(fill.client_id)
+            return ExitPlan(code=fill.code, entry_price=round(pos[1], 4), stop_loss=sl, take_profit=tp,
+                            trailing_pct=self.params.trailing_pct, exit_after_days=self.params.exit_after_days,
+                            exit_time=intent.exit_plan.exit_time if intent else self.params.exit_time)
+        pos[0] = max(0, pos[0] - fill.quantity)
+        if pos[0] == 0:
+            del self.positions[fill.code]
+        return None
