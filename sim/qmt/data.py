@@ -152,3 +152,22 @@ def _instrument(code: str, last: float, pre: float) -> dict:
             "UpStopPrice": round(pre * 1.1 + 1e-9, 2), "DownStopPrice": round(pre * 0.9 + 1e-9, 2),
             "PriceTick": 0.01, "VolumeMultiple": 1, "OpenDate": "20000101", "InstrumentStatus": 0,
             "FloatVolume": 1e9, "TotalVolume": 1e9, "IsTrading": True}
+
+
+def market_daily(n_stocks: int, n_etfs: int, start, end, seed: int = 0, warmup: int = 60) -> BarStore:
+    """Daily bars of the sim market's universe (sim.market: codes, names, industries, ST, ETFs) over [start, end].
+
+    The generator's history ends the session before its trade date, so the universe is built for the session
+    after `end`; `warmup` extra sessions before `start` feed indicators on the first bars.
+    """
+    from sim.market import history, refdata
+    from sim.market.universe import build_universe
+
+    days = xcal.sessions(start, end)
+    if not days:
+        raise ValueError(f"no XSHG trading days between {start} and {end}: widen --start/--end")
+    u = build_universe(n_stocks, n_etfs, xcal.next_session(days[-1]), seed)
+    n_days = len(days) + warmup
+    frames = {c: history.daily_history(u, i, seed, n_days) for i, c in enumerate(u.codes)}
+    instruments = {c: refdata.instrument_detail(u, i) for i, c in enumerate(u.codes)}
+    return from_frames(frames, "1d", instruments, refdata.sectors(u))
