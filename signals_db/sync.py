@@ -110,7 +110,7 @@ class SyncWorker:
     def __init__(self, sqlite_path: str | Path, mysql_url: str, *, password: str | None = None,
                  batch_size: int = 1000, interval_s: float = 2.0, retry_attempts: int = 5,
                  retry_max_wait_s: float = 10.0, retry_max_delay_s: float = 60.0,
-                 connect_timeout: int = 5, io_timeout: int = 30) -> None:
+                 max_pause_s: float = 60.0, connect_timeout: int = 5, io_timeout: int = 30) -> None:
         self.sqlite_path = Path(sqlite_path)
         self.url_masked = masked(mysql_url)
         self.batch_size = batch_size
@@ -118,6 +118,7 @@ class SyncWorker:
         self.retry_attempts = retry_attempts
         self.retry_max_wait_s = retry_max_wait_s
         self.retry_max_delay_s = retry_max_delay_s
+        self.max_pause_s = max_pause_s
         self._engine = mysql_engine(mysql_url, password, connect_timeout=connect_timeout, io_timeout=io_timeout)
         self._local: sqlite3.Connection = connect(self.sqlite_path)
         self._local_lock = threading.RLock()
@@ -144,6 +145,17 @@ class SyncWorker:
         """Local time the oldest unshipped row was written (None when the outbox is empty)."""
         with self._local_lock:
             return self._local.execute("SELECT MIN(created_at) FROM outbox").fetchone()[0]
+
+    def ping(self) -> str | None:
+        """None when the mirror answers (and is migrated), else a one-sentence error."""
+        try:
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1 FROM outbox LIMIT 1")
+        except DBAPIError as exc:
+            if is_fatal(exc):
+                return self._fatal_message(exc)
+            return f"MySQL mirror {self.url_masked} unreachable ({_reason(exc)})"
+        return None
 
     # ------------------------------------------------------------ one pass
 
@@ -190,7 +202,7 @@ class SyncWorker:
         retrying = Retrying(
             stop=(stop_after_attempt(self.retry_attempts) | stop_after_delay(self.retry_max_delay_s)
                   | stop_when_event_set(self._stop)),
-            wait=wait_exponential_jitter(initial=0.2, max=self.retry_max_wait_s),
+            wait=wait_exponential_jitter(multiplier=0.2, max=self.retry_max_wait_s, jitter=0.2),
             retry=retry_if_exception(_transient), reraise=True, before_sleep=self._log_retry)
         try:
             for attempt in retrying:
@@ -292,7 +304,7 @@ class SyncWorker:
         while not self._stop.is_set():
             rep = self.sync_once()
             failures = failures + 1 if rep.error else 0
-            pause = self.interval_s if not rep.error else min(self.interval_s * 2 ** failures, 60.0)
+            pause = self.interval_s if not rep.error else min(self.interval_s * 2 ** min(failures, 16), self.max_pause_s)
             self._stop.wait(pause)
 
     def start(self) -> threading.Thread:

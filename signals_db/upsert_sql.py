@@ -77,20 +77,25 @@ def mysql_upsert(table: str) -> str:
             f"VALUES ({', '.join('%s' for _ in cols)}) ON DUPLICATE KEY UPDATE ")
     if policy(table) != "orders":
         return head + ", ".join(f"`{c}` = VALUES(`{c}`)" for c in _non_key(table))
-    # MySQL applies these assignments left to right, each seeing the columns already updated: every
-    # comparison against the old row must come before the column it reads is assigned.
+    # MySQL applies these assignments left to right, each seeing the columns already updated. So the ones
+    # that depend on "did this update change the order?" come first, while status_rank, filled_qty and the
+    # fill-in ids still hold the old values; those are assigned last. Same outcome as the SQLite statement.
     fwd = "VALUES(`status_rank`) > `status_rank`"
+    changed = " OR ".join(
+        [fwd, "VALUES(`filled_qty`) > `filled_qty`"]
+        + [f"(`{c}` IS NULL AND VALUES(`{c}`) IS NOT NULL)" for c in _ORDER_FILL_IN])
+    when = f"({changed})"
     sets = [
         f"`status` = IF({fwd}, VALUES(`status`), `status`)",
         f"`status_msg` = IF({fwd}, COALESCE(VALUES(`status_msg`), `status_msg`), `status_msg`)",
-        "`avg_price` = IF(VALUES(`filled_qty`) > `filled_qty`, COALESCE(VALUES(`avg_price`), `avg_price`),"
-        " COALESCE(`avg_price`, VALUES(`avg_price`)))",
-        "`filled_qty` = GREATEST(`filled_qty`, VALUES(`filled_qty`))",
-        "`quantity` = GREATEST(`quantity`, VALUES(`quantity`))",
-        "`created_ts` = LEAST(`created_ts`, VALUES(`created_ts`))",
-        "`updated_ts` = GREATEST(`updated_ts`, VALUES(`updated_ts`))",
-        "`recorded_at` = VALUES(`recorded_at`)",
+        (f"`avg_price` = IF({when}, IF(VALUES(`filled_qty`) > `filled_qty`, COALESCE(VALUES(`avg_price`), `avg_price`),"
+         " COALESCE(`avg_price`, VALUES(`avg_price`))), `avg_price`)"),
+        f"`quantity` = IF({when}, GREATEST(`quantity`, VALUES(`quantity`)), `quantity`)",
+        f"`created_ts` = IF({when}, LEAST(`created_ts`, VALUES(`created_ts`)), `created_ts`)",
+        f"`updated_ts` = IF({when}, GREATEST(`updated_ts`, VALUES(`updated_ts`)), `updated_ts`)",
+        f"`recorded_at` = IF({when}, VALUES(`recorded_at`), `recorded_at`)",
     ] + [f"`{c}` = COALESCE(`{c}`, VALUES(`{c}`))" for c in _ORDER_FILL_IN] + [
+        "`filled_qty` = GREATEST(`filled_qty`, VALUES(`filled_qty`))",
         "`status_rank` = GREATEST(`status_rank`, VALUES(`status_rank`))",
     ]
     return head + ", ".join(sets)

@@ -54,6 +54,8 @@ def run(args) -> int:
         try:
             while True:
                 rep = worker.sync_once()
+                if rep.error is None and rep.batches == 0:
+                    rep.error = worker.ping()  # nothing to ship: still tell whether the mirror is there
                 print(f"sync -> {masked(t.mysql_url)}: shipped {rep.shipped}, quarantined {rep.quarantined}, "
                       f"backlog {rep.backlog}, {rep.seconds:.2f} s" + (f"; {rep.error}" if rep.error else ""),
                       flush=True)
