@@ -54,9 +54,18 @@ class Holdings(object):
         self.ends = np.cumsum(counts)
         self.starts = self.ends - counts
         self.etf_index = dict((c, i) for i, c in enumerate(self.etf_codes))
+        # static parts of the valuation: value = coef x price + const (weight rows handled apart)
+        self._coef = np.where(self.must_cash | self.is_weight, 0.0, self.qty)
+        self._const = np.where(self.must_cash, self.sub_amount, 0.0)
+        self._wpos = np.nonzero(self.is_weight & ~self.must_cash)[0]
+        self._priced_by_market = ~self.must_cash & ~self.is_weight
+        # inverse index: snapshot row -> entries
+        self._by_row = np.argsort(self.comp_row, kind="stable")
+        self._row_counts = np.bincount(self.comp_row, minlength=snap.n)
+        self._row_starts = np.cumsum(self._row_counts) - self._row_counts
         # outputs of update()
         self.value = np.zeros(n)
-        self.weight = np.zeros(n)
+        self._weight = np.zeros(n)
         self.total = np.zeros(ne)
         self.priced = np.ones(n, bool)
 
@@ -105,38 +114,65 @@ class Holdings(object):
 
     def component_prices(self, snap):
         """Price of each entry: last when valid, else the last known price, else pre-close (suspended)."""
-        r = self.comp_row
-        last = snap.last[r]
-        px = np.where(last > 0, last, snap.pre_close[r])
-        return px
+        n = snap.n
+        px = np.where(snap.last[:n] > 0, snap.last[:n], snap.pre_close[:n])
+        return px[self.comp_row]
 
     def update(self, snap):
-        """Value every entry at current prices; fills value, total (per ETF) and weight."""
-        r = self.comp_row
+        """Value every entry at current prices; fills value and total (per ETF); weight on demand."""
         px = self.component_prices(snap)
-        pre = snap.pre_close[r]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            wval = np.where((pre > 0) & (px > 0), self.disclosed_weight * px / pre, self.disclosed_weight)
-        val = np.where(self.is_weight, wval, self.qty * px)
-        self.priced = (px > 0) | self.must_cash | self.is_weight
-        fallback = np.where(self.sub_amount > 0, self.sub_amount, 0.0)
-        val = np.where(self.must_cash, self.sub_amount, np.where((px > 0) | self.is_weight, val, fallback))
+        val = self._coef * px + self._const
+        if len(self._wpos):
+            w = self._wpos
+            pre = snap.pre_close[self.comp_row[w]]
+            ok = (pre > 0) & (px[w] > 0)
+            val[w] = np.where(ok, self.disclosed_weight[w] * px[w] / np.where(ok, pre, 1.0),
+                              self.disclosed_weight[w])
+        zero = (px <= 0) & self._priced_by_market
+        if zero.any():
+            val[zero] = self.sub_amount[zero]        # unknown price: the PCF's cash amount, if any
+        self.priced = ~zero
         self.value = val
-        ne = len(self.etf_codes)
-        self.total = np.bincount(self.etf_of, val, minlength=ne) + self.cash + self.other_weight
+        self.total = np.bincount(self.etf_of, val, minlength=len(self.etf_codes)) + self.cash + self.other_weight
+        self._weight = None
+        return val
+
+    @property
+    def weight(self):
+        """Weight of every entry in its ETF at the prices of the last update()."""
+        if self._weight is None:
+            tot = self.total[self.etf_of]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                self._weight = np.where(tot > 0, self.value / tot, 0.0)
+        return self._weight
+
+    def weights_of(self, entries):
+        """Weights of some entries only (cheaper than the full array)."""
+        tot = self.total[self.etf_of[entries]]
         with np.errstate(divide="ignore", invalid="ignore"):
-            self.weight = np.where(self.total[self.etf_of] > 0, val / self.total[self.etf_of], 0.0)
-        return self.weight
+            return np.where(tot > 0, self.value[entries] / tot, 0.0)
+
+    def entries_of_rows(self, rows):
+        """Entries (all ETFs) whose component is one of the snapshot `rows`."""
+        rows = np.asarray(rows, np.int64)
+        rows = rows[rows < len(self._row_counts)]
+        lens = self._row_counts[rows]
+        tot = int(lens.sum())
+        if not tot:
+            return np.zeros(0, np.int64)
+        offs = np.cumsum(lens) - lens
+        idx = np.repeat(self._row_starts[rows] - offs, lens) + np.arange(tot)
+        return np.sort(self._by_row[idx])
 
     def related(self, stock_mask, min_weight):
         """Entries whose component is flagged in stock_mask (per snapshot row) with weight >= min_weight."""
-        hit = stock_mask[self.comp_row] & (self.weight >= min_weight)
-        return np.nonzero(hit)[0]
+        ent = self.entries_of_rows(np.nonzero(stock_mask)[0])
+        return ent[self.weights_of(ent) >= min_weight]
 
     def sealed_weight(self, sealed_mask):
         """Per ETF: total weight of components currently sealed (sealed_mask per snapshot row)."""
-        w = np.where(sealed_mask[self.comp_row], self.weight, 0.0)
-        return np.bincount(self.etf_of, w, minlength=len(self.etf_codes))
+        ent = self.entries_of_rows(np.nonzero(sealed_mask)[0])
+        return np.bincount(self.etf_of[ent], self.weights_of(ent), minlength=len(self.etf_codes))
 
     def _segments(self, etfs):
         lens = self.ends[etfs] - self.starts[etfs]
@@ -152,7 +188,7 @@ class Holdings(object):
         if not len(entries):
             return np.zeros(0, np.int64)
         idx, seg, _ = self._segments(self.etf_of[entries])
-        greater = self.weight[idx] > self.weight[entries][seg]
+        greater = self.weights_of(idx) > self.weights_of(entries)[seg]
         return np.bincount(seg, greater, minlength=len(entries)).astype(np.int64) + 1
 
     def top_sum(self, etfs, k=10):
@@ -161,7 +197,7 @@ class Holdings(object):
         if not len(etfs):
             return np.zeros(0)
         idx, seg, offs = self._segments(etfs)
-        w = self.weight[idx]
+        w = self.weights_of(idx)
         order = np.lexsort((-w, seg))
         pos_in = np.arange(len(order)) - offs[seg[order]]
         top = pos_in < k

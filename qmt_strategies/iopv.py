@@ -82,6 +82,7 @@ def loop_edge(h, snap, etfs, costs=None):
         return LoopEdge(etfs, nan, nan, nan, nan, nan, np.zeros(ne, bool))
     idx, seg, _ = h._segments(etfs)
     rows = h.comp_row[idx]
+    snap.load_details(np.concatenate([h.etf_rows[etfs], rows]))
     qty = h.qty[idx]
     px = h.component_prices(snap)[idx]
     must = h.must_cash[idx]

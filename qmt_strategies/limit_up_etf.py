@@ -50,7 +50,8 @@ class LimitUpEtfStrategy(object):
         self._opened = set()
         self._seq = 0
         self._sealed_seen = 0
-        self._states = set(_STATE_CODES[s] for s in self.params.signal_states)
+        self._state_ok = np.zeros(8, bool)
+        self._state_ok[[_STATE_CODES[s] for s in self.params.signal_states]] = True
 
     def set_holdings(self, etf_info=None, rows=None):
         """Replace the ETF baskets (PCF dict or disclosed rows); bound to the snapshot on the next call."""
@@ -98,7 +99,7 @@ class LimitUpEtfStrategy(object):
         h.update(snap)
         up = self.limits.up
         fresh = snap.valid[:n] & (snap.time[:n] >= now_ms - p.max_tick_age_ms)
-        hot = fresh & np.isin(up.state[:n], list(self._states))
+        hot = fresh & self._state_ok[up.state[:n]]
         pairs = h.related(hot, p.min_weight)
         if not len(pairs):
             self.last_eval = None
@@ -106,7 +107,8 @@ class LimitUpEtfStrategy(object):
         e = h.etf_of[pairs]
         srow = h.comp_row[pairs]
         erow = h.etf_rows[e]
-        weight = h.weight[pairs]
+        snap.load_details(np.unique(erow))                 # turnover and book of the candidate ETFs
+        weight = h.weights_of(pairs)
         rank = h.ranks(pairs)
         ue, inv = np.unique(e, return_inverse=True)
         top10 = h.top_sum(ue)[inv]
@@ -130,16 +132,19 @@ class LimitUpEtfStrategy(object):
         if not len(passing):
             return _EMPTY
         passing = passing[np.argsort(-sc[passing], kind="stable")]
-        edge = loop_edge(h, snap, ue, self.costs)
+        admitted = [i for i in passing.tolist()
+                    if self.memory.admit(day, snap.codes[srow[i]], snap.codes[erow[i]], int(conf[i]), int(rsk[i]))]
+        if not admitted:
+            return _EMPTY
+        sig_etfs = np.unique(e[admitted])
+        edge = loop_edge(h, snap, sig_etfs, self.costs)
         signals, best_for_stock = [], {}
-        for i in passing.tolist():
+        facts = dict(weight=weight, rank=rank, top10=top10, sealed_w=sealed_w, nav=nav[e], pbuy=pbuy,
+                     pdisc=pdisc_all[e], conf=conf, rsk=rsk, sc=sc, price_u=price_u, qty=qty, srow=srow,
+                     erow=erow, ttc=ttc, edge=edge, edge_pos=np.searchsorted(sig_etfs, e))
+        for i in admitted:
             stock, etf = snap.codes[srow[i]], snap.codes[erow[i]]
-            if not self.memory.admit(day, stock, etf, int(conf[i]), int(rsk[i])):
-                continue
-            sig = self._signal(snap, now_ms, day, i, stock, etf, locals_=dict(
-                weight=weight, rank=rank, top10=top10, sealed_w=sealed_w, nav=nav[e], pbuy=pbuy,
-                pdisc=pdisc_all[e], conf=conf, rsk=rsk, sc=sc, price_u=price_u, qty=qty, srow=srow,
-                erow=erow, ttc=ttc, edge=edge, inv=inv))
+            sig = self._signal(snap, now_ms, day, i, stock, etf, facts)
             signals.append(sig)
             best_for_stock.setdefault(stock, (i, sig))
         intents = []
@@ -178,7 +183,7 @@ class LimitUpEtfStrategy(object):
         price = float(ashare.to_price(L["price_u"][i]))
         sl, tp = self._exit_prices(price, snap.tick[er])
         state = STATE_NAMES[int(up.state[sr])]
-        j = L["inv"][i]
+        j = L["edge_pos"][i]
         details = {
             "stock": stock, "state": state, "first_seal_time": _ms_to_hms(up.first_seal_ms[sr]),
             "breaks": int(up.breaks[sr]), "seal_amount": float(up.seal_amount[sr]),

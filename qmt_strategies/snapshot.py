@@ -1,8 +1,9 @@
 """Full-market snapshot: xtquant tick dicts {code: tick} -> numpy arrays on a stable code index.
 
-Only the fields the signals use are pulled from the dicts on every push (that extraction, not the
-numpy work, is the cost): time, lastPrice, high, low, bid1, ask1 for every row; amount, pvolume and the
-5-level book for ETF rows; level-1 volumes for rows at a limit price; lastClose once per row per day.
+Only the fields every signal needs are pulled from all dicts on each push (that extraction, not the numpy
+work, is the cost): time, lastPrice, high, low, bid1, ask1; lastClose once per row per day. Detail fields
+(open, amount, pvolume, stockStatus, 5-level book) are read lazily with load_details(rows) for the few rows
+that need them (rows at a limit price are loaded automatically); the push dicts are kept by reference.
 `full=True` pulls every field for every row. Bad values are masked and counted per reason.
 """
 from itertools import chain
@@ -16,12 +17,15 @@ REASONS = ("missing_field", "bad_type", "nan", "nonpositive_price", "stale_time"
 _R_MISSING, _R_TYPE, _R_NAN, _R_NONPOS, _R_STALE, _R_BAND = range(1, 7)
 LEVELS = 5
 
-_ROW_FIELDS = ("time", "lastPrice", "high", "low")
+_ROW_FIELDS = (("time", "time"), ("lastPrice", "last"), ("high", "high"), ("low", "low"))
+_DETAIL_FIELDS = (("open", "open"), ("amount", "amount"), ("pvolume", "volume"), ("stockStatus", "status"))
 _G_BID = itemgetter("bidPrice")
 _G_ASK = itemgetter("askPrice")
 _G_BIDV = itemgetter("bidVol")
 _G_ASKV = itemgetter("askVol")
 _G_FIRST = itemgetter(0)
+_BOOK_FIELDS = ((_G_BID, "bid"), (_G_ASK, "ask"), (_G_BIDV, "bid_vol"), (_G_ASKV, "ask_vol"))
+_BOOK_KEYS = {_G_BID: "bidPrice", _G_ASK: "askPrice", _G_BIDV: "bidVol", _G_ASKV: "askVol"}
 _G = dict((k, itemgetter(k)) for k in ("time", "lastPrice", "high", "low", "open", "lastClose",
                                        "amount", "pvolume", "volume", "stockStatus"))
 
@@ -60,7 +64,8 @@ class Snapshot(object):
                ("time", np.float64, 0.0), ("last", np.float64, 0.0), ("high", np.float64, 0.0),
                ("low", np.float64, 0.0), ("open", np.float64, 0.0), ("amount", np.float64, 0.0),
                ("volume", np.float64, 0.0), ("status", np.float64, 0.0),
-               ("valid", bool, False), ("seen", bool, False))
+               ("valid", bool, False), ("seen", bool, False), ("row_push", np.int64, 0),
+               ("detail_push", np.int64, 0), ("_ref", object, None))
     _BOOKS = ("bid", "ask", "bid_vol", "ask_vol")
 
     def __init__(self, codes=(), trade_date=None, full=False, max_age_ms=0, book_lot=100,
@@ -81,8 +86,11 @@ class Snapshot(object):
         self.version = 0
         self._keys = None
         self._rows = None
-        self._etf_pos = None
-        self._details = {}
+        self._pos = None
+        self._covers_all = False
+        self._pushes = {}
+        self._prev_push = (0, None)
+        self._instr = {}
         self.add_codes(codes)
 
     # ---- universe -------------------------------------------------------------------------------
@@ -117,8 +125,8 @@ class Snapshot(object):
         self.tick[sl] = ashare.tick_units(self.board[sl])
         self.wide_limit[sl] = [ashare.default_wide_limit(c) for c in new]
         for c in new:
-            if c in self._details:
-                self._apply_detail(self.index[c], self._details[c])
+            if c in self._instr:
+                self._apply_detail(self.index[c], self._instr[c])
         self._keys = None
         return np.asarray([self.index[c] for c in codes], np.int64)
 
@@ -128,7 +136,7 @@ class Snapshot(object):
 
     def set_instruments(self, details):
         """Reference data {code: get_instrument_detail dict}: UpStopPrice/DownStopPrice, FloatVolume, ST name."""
-        self._details.update(details)
+        self._instr.update(details)
         self.add_codes(list(details))
         for c, d in details.items():
             self._apply_detail(self.index[c], d)
@@ -161,6 +169,9 @@ class Snapshot(object):
             getattr(self, name)[:n] = 0.0
         self.valid[:n] = False
         self.seen[:n] = False
+        self.row_push[:n] = 0
+        self.detail_push[:n] = 0
+        self._pushes = {}
         self.up[:n] = np.inf
         self.down[:n] = 0.0
         self._keys = None
@@ -196,193 +207,223 @@ class Snapshot(object):
             self.add_codes(keys)
             self._keys = keys
             self._rows = np.fromiter(map(self.index.__getitem__, keys), np.int64, len(keys))
-            self._etf_pos = np.nonzero(self.board[self._rows] == ashare.BOARD_ETF)[0]
+            self._pos = np.full(self.n, -1, np.int64)
+            self._pos[self._rows] = np.arange(len(keys))
+            self._covers_all = len(keys) == self.n and np.all(self._pos >= 0)
         rows = self._rows
         vals = list(ticks.values())
         m = len(vals)
         reason = np.zeros(m, np.int8)
         try:
-            cols = self._extract_fast(vals)
+            cols = self._extract(vals, _col, _lvl1, _book)
         except (TypeError, ValueError, KeyError, IndexError):
-            cols = self._extract_slow(vals, reason)
+            cols = self._extract(vals, *self._slow_getters(vals, reason))
         new = ~self.seen[rows]
         if new.any():
-            pos_new = np.nonzero(new)[0]
-            pc = self._column_slow([vals[i] for i in pos_new], "lastClose", reason, pos_new)
-            bad_pc = ~(pc > 0)
-            reason[pos_new[bad_pc & (reason[pos_new] == 0)]] = _R_NONPOS
-            ok_new = pos_new[~bad_pc]
-            self.pre_close[rows[ok_new]] = pc[~bad_pc]
-            self.seen[rows[ok_new]] = True
-            self._recompute_limits(rows[ok_new])
+            self._read_pre_close(vals, rows, np.nonzero(new)[0], reason)
         self._validate(rows, cols, reason, now_ms)
         okpos = np.nonzero(reason == 0)[0]
         ok = rows[okpos]
         for name, arr in cols.items():
-            if arr.ndim == 1 and len(arr) == m:
+            if arr.ndim == 1:
                 getattr(self, name)[ok] = arr[okpos]
-        if self.full:
-            for name in self._BOOKS:
-                getattr(self, name)[ok] = cols[name][okpos]
-        else:
-            self.bid[ok, 0] = cols["bid"][okpos, 0]
-            self.ask[ok, 0] = cols["ask"][okpos, 0]
-            self._extract_extras(vals, rows, reason, cols)
+            elif self.full:
+                getattr(self, name)[ok] = arr[okpos]
+            else:
+                getattr(self, name)[ok, 0] = arr[okpos, 0]
         self.valid[ok] = True
         # stale rows keep their earlier data and validity; other bad rows are masked until fixed
         self.valid[rows[(reason > 0) & (reason != _R_STALE)]] = False
-        ok = rows[reason == 0]
+        self.version += 1
+        self._remember_push(vals, ok)
+        if self.full:
+            self.detail_push[ok] = self.version
         counts = np.bincount(reason, minlength=len(REASONS) + 1)
         for i, r in enumerate(REASONS):
             c = int(counts[i + 1])
             self.last_bad[r] = c
             self.bad_counts[r] += c
+        if not self.full:
+            self._load_at_limit(ok)
         self.pushed_rows = ok
-        self.version += 1
         return ok
 
-    def _extract_fast(self, vals):
+    def _extract(self, vals, col, lvl1, book):
         cols = {}
-        for k, name in (("time", "time"), ("lastPrice", "last"), ("high", "high"), ("low", "low")):
-            cols[name] = _col(vals, k)
+        for k, name in _ROW_FIELDS:
+            cols[name] = col(vals, k)
         if self.full:
-            for k, name in (("open", "open"), ("amount", "amount"), ("pvolume", "volume"),
-                            ("stockStatus", "status")):
-                cols[name] = _col(vals, k)
-            cols["bid"] = _book(vals, _G_BID)
-            cols["ask"] = _book(vals, _G_ASK)
-            cols["bid_vol"] = _book(vals, _G_BIDV) * self.book_lot
-            cols["ask_vol"] = _book(vals, _G_ASKV) * self.book_lot
+            for k, name in _DETAIL_FIELDS:
+                cols[name] = col(vals, k)
+            for g, name in _BOOK_FIELDS:
+                cols[name] = book(vals, g)
+            cols["bid_vol"] *= self.book_lot
+            cols["ask_vol"] *= self.book_lot
         else:
-            cols["bid"] = _lvl1(vals, _G_BID)[:, None]
-            cols["ask"] = _lvl1(vals, _G_ASK)[:, None]
+            cols["bid"] = lvl1(vals, _G_BID)[:, None]
+            cols["ask"] = lvl1(vals, _G_ASK)[:, None]
         return cols
 
-    def _column_slow(self, vals, key, reason, positions):
-        out = np.full(len(vals), np.nan)
-        for i, d in enumerate(vals):
-            v = d.get(key) if isinstance(d, dict) else None
-            if v is None:
-                if reason[positions[i]] == 0:
-                    reason[positions[i]] = _R_MISSING
-                continue
-            x = _num(v)
-            if isinstance(x, int) and x == _R_TYPE:
-                if reason[positions[i]] == 0:
-                    reason[positions[i]] = _R_TYPE
-                continue
-            out[i] = x
-        return out
+    def _slow_getters(self, vals, reason):
+        """Per-dict extraction that records a reason per row instead of raising."""
+        def col(vs, key):
+            out = np.full(len(vs), np.nan)
+            for i, d in enumerate(vs):
+                v = d.get(key) if isinstance(d, dict) else None
+                x = _R_MISSING if v is None else _num(v)
+                if isinstance(x, float):
+                    out[i] = x
+                elif reason[i] == 0:
+                    reason[i] = x
+            return out
 
-    def _book_slow(self, vals, key, reason, levels):
-        out = np.zeros((len(vals), levels))
-        for i, d in enumerate(vals):
-            seq = d.get(key) if isinstance(d, dict) else None
-            if not isinstance(seq, (list, tuple)) or len(seq) < levels:
-                if reason[i] == 0:
-                    reason[i] = _R_MISSING if seq is None else _R_TYPE
-                continue
-            for j in range(levels):
-                x = _num(seq[j])
-                if isinstance(x, int) and x == _R_TYPE:
+        def lvl(vs, getter, levels=1):
+            key = _BOOK_KEYS[getter]
+            out = np.zeros((len(vs), levels))
+            for i, d in enumerate(vs):
+                seq = d.get(key) if isinstance(d, dict) else None
+                if not isinstance(seq, (list, tuple)) or len(seq) < levels:
                     if reason[i] == 0:
-                        reason[i] = _R_TYPE
-                    break
-                out[i, j] = x
-        return out
+                        reason[i] = _R_MISSING if seq is None else _R_TYPE
+                    continue
+                for j in range(levels):
+                    x = _num(seq[j])
+                    if not isinstance(x, float):
+                        if reason[i] == 0:
+                            reason[i] = _R_TYPE
+                        break
+                    out[i, j] = x
+            return out
 
-    def _extract_slow(self, vals, reason):
-        idx = np.arange(len(vals))
-        cols = {}
-        for k, name in (("time", "time"), ("lastPrice", "last"), ("high", "high"), ("low", "low")):
-            cols[name] = self._column_slow(vals, k, reason, idx)
-        if self.full:
-            for k, name in (("open", "open"), ("amount", "amount"), ("pvolume", "volume"),
-                            ("stockStatus", "status")):
-                cols[name] = self._column_slow(vals, k, reason, idx)
-            cols["bid"] = self._book_slow(vals, "bidPrice", reason, LEVELS)
-            cols["ask"] = self._book_slow(vals, "askPrice", reason, LEVELS)
-            cols["bid_vol"] = self._book_slow(vals, "bidVol", reason, LEVELS) * self.book_lot
-            cols["ask_vol"] = self._book_slow(vals, "askVol", reason, LEVELS) * self.book_lot
-        else:
-            cols["bid"] = self._book_slow(vals, "bidPrice", reason, 1)
-            cols["ask"] = self._book_slow(vals, "askPrice", reason, 1)
-        return cols
+        def book(vs, getter):
+            return lvl(vs, getter, LEVELS)
+
+        def lvl1(vs, getter):
+            return lvl(vs, getter, 1)[:, 0]
+        return col, lvl1, book
+
+    def _read_pre_close(self, vals, rows, positions, reason):
+        sub = [vals[i] for i in positions]
+        sub_reason = np.zeros(len(sub), np.int8)
+        col = self._slow_getters(sub, sub_reason)[0]
+        pc = col(sub, "lastClose")
+        bad = ~(pc > 0)
+        sub_reason[bad & (sub_reason == 0)] = _R_NONPOS
+        take = reason[positions] == 0
+        reason[positions[take]] = sub_reason[take]
+        good = positions[~bad]
+        self.pre_close[rows[good]] = pc[~bad]
+        self.seen[rows[good]] = True
+        self._recompute_limits(rows[good])
 
     def _validate(self, rows, cols, reason, now_ms):
         last, high, low, t = cols["last"], cols["high"], cols["low"], cols["time"]
         bid1, ask1 = cols["bid"][:, 0], cols["ask"][:, 0]
-        stacked = np.column_stack((last, high, low, t, bid1, ask1))
-        free = reason == 0
-        nan = ~np.isfinite(stacked).all(axis=1)
-        reason[free & nan] = _R_NAN
-        free = reason == 0
+        nan = ~np.isfinite(last + high + low + t + bid1 + ask1)
+        bad = np.where(nan, _R_NAN, 0)
         nonpos = (last <= 0) | (high <= 0) | (low <= 0) | (bid1 < 0) | (ask1 < 0) | (t <= 0)
-        reason[free & nonpos] = _R_NONPOS
-        free = reason == 0
+        bad = np.where((bad == 0) & nonpos, _R_NONPOS, bad)
         stale = t < self.time[rows]
         if now_ms is not None and self.max_age_ms:
             stale |= t < (now_ms - self.max_age_ms)
-        reason[free & stale] = _R_STALE
-        free = reason == 0
+        bad = np.where((bad == 0) & stale, _R_STALE, bad)
         up = self.up[rows] + 1e-9
         dn = self.down[rows] - 1e-9
-        hi = np.maximum(high, np.maximum(last, np.where(ask1 > 0, ask1, 0.0)))
-        hi = np.maximum(hi, bid1)
-        lo = np.minimum(np.minimum(low, last), np.where(bid1 > 0, bid1, np.inf))
-        lo = np.minimum(lo, np.where(ask1 > 0, ask1, np.inf))
-        band = (hi > up) | (lo < dn) | (low > high)
-        reason[free & band] = _R_BAND
+        band = (high > up) | (low < dn) | (last > up) | (last < dn) | (low > high) | (bid1 > up) | (ask1 > up)
+        band |= ((bid1 > 0) & (bid1 < dn)) | ((ask1 > 0) & (ask1 < dn))
+        bad = np.where((bad == 0) & band, _R_BAND, bad)
+        np.copyto(reason, bad, where=reason == 0, casting="unsafe")
 
-    def _extract_extras(self, vals, rows, reason, cols):
-        """ETF rows: amount, volume, 5-level book. Rows at a limit: level-1 volumes."""
-        epos = self._etf_pos
-        if len(epos):
-            epos = epos[reason[epos] == 0]
-        if len(epos):
-            ev = [vals[i] for i in epos]
-            er = rows[epos]
-            sub = np.zeros(len(ev), np.int8)
-            try:
-                amount, vol = _col(ev, "amount"), _col(ev, "pvolume")
-                books = [_book(ev, g) for g in (_G_BID, _G_ASK, _G_BIDV, _G_ASKV)]
-            except (TypeError, ValueError, KeyError, IndexError):
-                idx = np.arange(len(ev))
-                amount = self._column_slow(ev, "amount", sub, idx)
-                vol = self._column_slow(ev, "pvolume", sub, idx)
-                books = [self._book_slow(ev, k, sub, LEVELS)
-                         for k in ("bidPrice", "askPrice", "bidVol", "askVol")]
-            good = sub == 0
-            for arr in [amount, vol] + books:
-                good &= np.isfinite(arr).reshape(len(ev), -1).all(axis=1)
-            self.amount[er[good]] = amount[good]
-            self.volume[er[good]] = vol[good]
-            self.bid[er[good]] = books[0][good]
-            self.ask[er[good]] = books[1][good]
-            self.bid_vol[er[good]] = books[2][good] * self.book_lot
-            self.ask_vol[er[good]] = books[3][good] * self.book_lot
-            self.valid[er[~good]] = False
-            bad = epos[~good]
-            reason[bad] = np.where(sub[~good] > 0, sub[~good], _R_NAN)
-        # level-1 volumes where the book sits at a limit (seal size); few rows, so a plain loop
-        up_u = self.up_units[rows]
-        dn_u = self.down_units[rows]
-        b1 = np.rint(cols["bid"][:, 0] * ashare.PRICE_SCALE)
-        a1 = np.rint(cols["ask"][:, 0] * ashare.PRICE_SCALE)
-        stock = (reason == 0) & (self.board[rows] != ashare.BOARD_ETF)
-        self.bid_vol[rows[stock], 0] = 0.0     # unknown unless at a limit in this mode
-        self.ask_vol[rows[stock], 0] = 0.0
-        at = np.nonzero(stock & ((b1 == up_u) | (a1 == dn_u)))[0]
-        for i in at.tolist():
-            d = vals[i]
-            try:
-                bv = float(pos(d["bidVol"][0]))
-                av = float(pos(d["askVol"][0]))
-            except (TypeError, ValueError, KeyError, IndexError):
-                bv = av = 0.0
-            r = rows[i]
-            self.bid_vol[r, 0] = bv * self.book_lot
-            self.ask_vol[r, 0] = av * self.book_lot
+    # ---- lazy detail fields (amount, volume, open, status, 5-level book) ---------------------------
+    def _remember_push(self, vals, ok):
+        """Keep the push so detail fields of a few rows can be read later without touching the rest."""
+        v = self.version
+        if self._covers_all and len(ok) == self.n:
+            self._pushes = {}
+        elif len(ok) == len(vals) and self._prev_push[1] is self._keys:
+            self._pushes.pop(self._prev_push[0], None)     # same codes, all written: fully superseded
+        self._prev_push = (v, self._keys)
+        self._pushes[v] = (vals, self._pos)
+        self.row_push[ok] = v
+        if len(self._pushes) > 16:
+            oldest = min(self._pushes)
+            o_vals, o_pos = self._pushes.pop(oldest)
+            r = np.nonzero(self.row_push[:self.n] == oldest)[0]
+            if len(r):
+                held = np.empty(len(r), object)
+                held[:] = [o_vals[i] for i in o_pos[r]]
+                self._ref[r] = held
+                self.row_push[r] = -1
+
+    def ticks_of(self, rows):
+        """The tick dicts that produced the current values of `rows` (None where unknown)."""
+        rows = np.asarray(rows, np.int64)
+        out = [None] * len(rows)
+        pv = self.row_push[rows]
+        for v in np.unique(pv).tolist():
+            sel = np.nonzero(pv == v)[0]
+            if v == -1:
+                for i in sel.tolist():
+                    out[i] = self._ref[rows[i]]
+            elif v in self._pushes:
+                vals, posmap = self._pushes[v]
+                for i, p in zip(sel.tolist(), posmap[rows[sel]].tolist()):
+                    out[i] = vals[p]
+        return out
+
+    def load_details(self, rows):
+        """Fill amount, volume, open, status and the 5-level book for `rows` (no-op when current)."""
+        rows = np.asarray(rows, np.int64)
+        if self.full or not len(rows):
+            return rows
+        rows = rows[(self.detail_push[rows] != self.row_push[rows]) & self.valid[rows]]
+        if not len(rows):
+            return rows
+        vals = self.ticks_of(rows)
+        have = np.array([d is not None for d in vals], bool)
+        rows = rows[have]
+        vals = [d for d in vals if d is not None]
+        reason = np.zeros(len(vals), np.int8)
+        try:
+            cols = self._details(vals, _col, _book)
+        except (TypeError, ValueError, KeyError, IndexError):
+            g = self._slow_getters(vals, reason)
+            cols = self._details(vals, g[0], g[2])
+        fin = np.ones(len(vals), bool)
+        for arr in cols.values():
+            fin &= np.isfinite(arr.reshape(len(vals), -1)).all(axis=1)
+        reason[(reason == 0) & ~fin] = _R_NAN
+        okp = reason == 0
+        ok = rows[okp]
+        for name, arr in cols.items():
+            getattr(self, name)[ok] = arr[okp]
+        self.detail_push[ok] = self.row_push[ok]
+        bad = rows[~okp]
+        self.valid[bad] = False
+        counts = np.bincount(reason, minlength=len(REASONS) + 1)
+        for i, r in enumerate(REASONS):
+            self.last_bad[r] += int(counts[i + 1])
+            self.bad_counts[r] += int(counts[i + 1])
+        return ok
+
+    def _details(self, vals, col, book):
+        cols = {}
+        for k, name in _DETAIL_FIELDS:
+            cols[name] = col(vals, k)
+        for g, name in _BOOK_FIELDS:
+            cols[name] = book(vals, g)
+        cols["bid_vol"] *= self.book_lot
+        cols["ask_vol"] *= self.book_lot
+        return cols
+
+    def _load_at_limit(self, ok):
+        """Rows whose book sits at a limit price: load their details (seal volume), few rows."""
+        b1 = np.rint(self.bid[ok, 0] * ashare.PRICE_SCALE)
+        a1 = np.rint(self.ask[ok, 0] * ashare.PRICE_SCALE)
+        at = ok[(b1 == self.up_units[ok]) | (a1 == self.down_units[ok])]
+        if len(at):
+            self.load_details(at)
+
     # ---- views ----------------------------------------------------------------------------------
     def view(self, name):
         """Array of one field over the live rows (a view, do not keep across updates)."""

@@ -62,6 +62,9 @@ def test_etf_rows_get_five_levels_and_turnover(tick):
     s.update({"510300.SH": tick(4.0, 4.01, bid=bid, ask=ask, amount=3.0e8, bid_vol=[1, 2, 3, 4, 5]),
               "600000.SH": tick(10.0, 10.1)})
     r = s.index["510300.SH"]
+    assert s.amount[r] == 0.0                                # detail fields are lazy
+    assert s.load_details([r]).tolist() == [r]
+    assert s.load_details([r]).tolist() == []                # already current
     assert s.bid[r].tolist() == bid and s.ask[r].tolist() == ask
     assert s.bid_vol[r].tolist() == [100, 200, 300, 400, 500] and s.amount[r] == 3.0e8
     assert s.up[r] == 4.4 and s.down[r] == 3.6
@@ -74,8 +77,9 @@ def test_full_mode_matches_fast_mode(tick):
     b.update(ticks)
     for name in ("last", "high", "low", "time", "up", "down"):
         assert a.view(name).tolist() == b.view(name).tolist(), name
-    assert a.bid[1].tolist() == b.bid[1].tolist() and a.amount[1] == b.amount[1] == 5.0
-    assert b.amount[0] == 0.0 and a.amount[0] == 1.0e8      # stock turnover only in full mode
+    b.load_details([0, 1])
+    for name in ("amount", "volume", "open", "bid", "ask", "bid_vol", "ask_vol"):
+        assert a.view(name).tolist() == b.view(name).tolist(), name
 
 
 def test_instrument_detail_limit_used_and_disagreement_flagged(tick):
@@ -150,3 +154,30 @@ def test_invalid_row_keeps_state(tick):
     lb.update(s)
     assert lb.up.state[0] == lu.SEALED and lb.up.breaks[0] == 0
     assert lb.up.rows_in([lu.SEALED, lu.ONE_WORD]).tolist() == [0]
+
+
+def test_lazy_details_follow_partial_pushes_and_count_bad_values(tick):
+    s = Snapshot()
+    t0 = 1763688600000
+    s.update({"510300.SH": tick(4.0, 4.01, amount=1.0, t=t0), "600000.SH": tick(10.0, 10.1, t=t0)})
+    for k in range(1, 40):                                   # many partial pushes: old ones get folded away
+        code = "600000.SH" if k % 2 else "600001.SH"
+        s.update({code: tick(10.0, 10.1, amount=float(k), t=t0 + 3000 * k)})
+    assert len(s._pushes) <= 16 and (s.row_push[:s.n] == -1).any()
+    r_etf, r_stk = s.index["510300.SH"], s.index["600000.SH"]
+    s.load_details([r_etf, r_stk])
+    assert s.amount[r_etf] == 1.0 and s.amount[r_stk] == 39.0
+    s.load_details([s.index["600001.SH"]])
+    assert s.amount[s.index["600001.SH"]] == 38.0
+    s.update({"600000.SH": dict(tick(10.0, 10.1, t=t0 + 200000), amount="lots")})
+    before = s.bad_counts["bad_type"]
+    assert s.load_details([r_stk]).tolist() == []
+    assert s.bad_counts["bad_type"] == before + 1 and not s.valid[r_stk]
+
+
+def test_new_day_rereads_pre_close(tick):
+    s = Snapshot(trade_date=20251121)
+    s.update({"600000.SH": tick(10.0, 10.5)})
+    s.new_day(20251124)
+    s.update({"600000.SH": tick(10.5, 10.6)})
+    assert s.pre_close[0] == 10.5 and s.up[0] == 11.55 and s.valid[0]
