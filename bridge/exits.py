@@ -90,7 +90,8 @@ def exit_price_units(last: float, bid1: float, board: int, tick: int, down_units
     ref = bid1 if bid1 > 0 else last
     target = int(np.floor(ref * (1 - EXIT_SLIPPAGE) * ashare.PRICE_SCALE / tick + 1e-9)) * tick
     _, sell_min = ashare.cage_units(np.array([ashare.to_units(last)]), np.array([board]), np.array([tick]))
-    return max(target, int(sell_min[0]), down_units, tick)
+    smin = -(-int(sell_min[0]) // tick) * tick          # on the grid even if `last` is not
+    return max(target, smin, down_units, tick)
 
 
 class ExitBook:
