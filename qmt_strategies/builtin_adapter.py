@@ -271,11 +271,14 @@ class BuiltinAdapter:
         if day != self.day:
             self._new_day(day)
         self.snap.update(ticks, now_ms)
-        self.reconcile(C)
+        if any(o["status"] not in FINAL_STATUSES for o in self.orders.values()):
+            self.reconcile(C)
         out = self.strategy.on_snapshot(self.snap, now_ms)
         for sig in out.signals:
             self.signals.append(sig)
             self._write_signal(sig)
+        if not out.intents and not any(b.active for b in self.exits.brackets.values()):
+            return
         positions, total = self._portfolio()
         self._update_risk(total)
         for it in out.intents:
@@ -435,7 +438,7 @@ class BuiltinAdapter:
     # -- journal --------------------------------------------------------------------------------------------
     def _journal_write(self, rec):
         if self._journal is not None:
-            rec = dict(rec)
+            rec = dict((k, None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in rec.items())
             rec["v"] = JOURNAL_VERSION
             self._journal(rec)
 

@@ -88,7 +88,7 @@ class QmtRunner:
     # -- script namespace -----------------------------------------------------------------------------------
     def _script_globals(self, user_args: dict, enforce_imports: bool) -> dict:
         g = {"__name__": "__main__", "__file__": str(self.path), "__builtins__": guarded_builtins(enforce_imports)}
-        g.update(user_args)
+        self.user_args = dict(user_args)
         g.update({
             "passorder": self._global_passorder, "cancel": self._global_cancel,
             "get_trade_detail_data": self._global_trade_detail, "get_last_order_id": self._global_last_order_id,
@@ -101,6 +101,7 @@ class QmtRunner:
         """Execute the script's top level (definitions, constants) in its namespace."""
         code = compile(self.source, str(self.path), "exec")
         exec(code, self.g)  # noqa: S102 (running the user's strategy is the point)
+        self.g.update(self.user_args)          # --set NAME=VALUE overrides the script's settings before init
         if not callable(self.g.get("handlebar")) and not callable(self.g.get("init")):
             raise ScriptError(f"{self.path} defines neither init(C) nor handlebar(C): not a QMT strategy script")
 

@@ -59,9 +59,13 @@ def imported_modules(source: str) -> set[str]:
 
 
 def allowed_module(name: str) -> bool:
-    """True for the standard library, numpy and pandas (what import whitelists in QMT let through)."""
+    """True for the standard library, numpy and pandas (what import whitelists in QMT let through), and for
+    modules the script itself registered in sys.modules from embedded source (no spec, no file)."""
     top = name.split(".")[0]
-    return top in sys.stdlib_module_names or top in ALLOWED_THIRD_PARTY
+    if top in sys.stdlib_module_names or top in ALLOWED_THIRD_PARTY:
+        return True
+    mod = sys.modules.get(top)
+    return mod is not None and getattr(mod, "__spec__", None) is None
 
 
 def guarded_builtins(enforce: bool) -> dict:
