@@ -19,6 +19,7 @@ from tqdm import tqdm
 from bridge.refdata import loaders as L
 from bridge.refdata import xt
 from bridge.refdata.source import SourceError
+from signals_db.values import SPECS
 
 PARTS = ("stocks", "industries", "bars", "etfs", "holdings", "flows", "financials", "dividends", "margin")
 
@@ -44,6 +45,29 @@ def _rows(df: pd.DataFrame, cols: dict[str, str], **const) -> list[dict]:
     return out
 
 
+def _merge(store, table: str, keys: tuple[str, ...], rows: list[dict]) -> list[dict]:
+    """Fill columns a partial row leaves out from the stored row, so an upsert never blanks other loaders' data."""
+    if not rows:
+        return rows
+    cols = [c for c in SPECS[table].columns if c not in ("id", "recorded_at")]
+    stored = {}
+    first = keys[0]
+    wanted = sorted({str(r[first]) for r in rows})
+    for i in range(0, len(wanted), 500):
+        part = wanted[i:i + 500]
+        got = store.query(f"SELECT {', '.join(cols)} FROM {table} WHERE {first} IN ({', '.join('?' * len(part))})",
+                          tuple(part))
+        for rec in got:
+            d = dict(zip(cols, rec))
+            stored[tuple(str(d[k])[:10] if k.endswith("date") or k == "report_period" else d[k] for k in keys)] = d
+    out = []
+    for r in rows:
+        k = tuple(str(r[k])[:10] if k.endswith("date") or k == "report_period" else r[k] for k in keys)
+        old = stored.get(k)
+        out.append({**{c: v for c, v in (old or {}).items() if c not in r}, **r} if old else r)
+    return out
+
+
 def _progress(items, desc: str, quiet: bool):
     return tqdm(items, desc=desc, unit="item", disable=quiet, leave=False)
 
@@ -51,11 +75,8 @@ def _progress(items, desc: str, quiet: bool):
 def update_stocks(store, quiet: bool = False) -> int:
     """stock_info: code, name, ST flag for every A share (keeps the stored industry)."""
     df = L.load_stock_list()
-    have = dict(store.query("SELECT code, industry_sw1 FROM stock_info"))
     rows = _rows(df, {"code": "code", "name": "name", "is_st": "is_st"})
-    for r in rows:
-        r["industry_sw1"] = have.get(r["code"])
-    return store.upsert_reference("stock_info", rows)
+    return store.upsert_reference("stock_info", _merge(store, "stock_info", ("code",), rows))
 
 
 def update_industries(store, refresh: bool = False, quiet: bool = False) -> int:
@@ -70,7 +91,7 @@ def update_industries(store, refresh: bool = False, quiet: bool = False) -> int:
         members = L.load_industry_members(industry)
         rows = [{"code": c, "name": names.get(c) or nm, "industry_sw1": industry}
                 for c, nm in zip(members["code"], members["name"]) if refresh or c in missing or c not in names]
-        n += store.upsert_reference("stock_info", rows)
+        n += store.upsert_reference("stock_info", _merge(store, "stock_info", ("code",), rows))
     return n
 
 
@@ -108,15 +129,11 @@ def update_bars(store, codes: Iterable[str], days: int = 250, today: dt.date | N
     return n
 
 
-def update_etfs(store, quiet: bool = False) -> pd.DataFrame:
-    """etf_info (code, name) for every exchange ETF; returns today's ETF spot table."""
+def update_etfs(store, quiet: bool = False) -> tuple[pd.DataFrame, int]:
+    """etf_info (code, name) for every exchange ETF; returns (today's ETF spot table, rows changed)."""
     df = L.load_etf_spot()
-    have = {c: (ic, nm) for c, ic, nm in store.query("SELECT code, index_code, index_name FROM etf_info")}
-    rows = _rows(df, {"code": "code", "name": "name"})
-    for r in rows:
-        r["index_code"], r["index_name"] = have.get(r["code"], (None, None))
-    store.upsert_reference("etf_info", rows)
-    return df
+    rows = _merge(store, "etf_info", ("code",), _rows(df, {"code": "code", "name": "name"}))
+    return df, store.upsert_reference("etf_info", rows)
 
 
 def update_holdings(store, etf_codes: Iterable[str], year: int | str = "", quiet: bool = False) -> int:
@@ -165,21 +182,17 @@ def update_financials(store, codes: Iterable[str], quiet: bool = False) -> int:
     n = 0
     for code in _progress([c for c in codes if have.get(c, "") < latest.isoformat()], "financials", quiet):
         df = xt.financials(code) if xt.available() else L.load_financials(code)
-        n += store.upsert_reference("finance_data", _rows(df, {"code": "code", "report_period": "report_period",
-                                                               "roe": "roe", "eps": "eps"}))
+        rows = _rows(df, {"code": "code", "report_period": "report_period", "roe": "roe", "eps": "eps"})
+        n += store.upsert_reference("finance_data", _merge(store, "finance_data", ("code", "report_period"), rows))
     return n
 
 
 def update_dividends(store, report_date: dt.date, quiet: bool = False) -> int:
     """finance_data dividend_payout / dividend_yield for one report period (merged with stored roe/eps)."""
     df = L.load_dividends(report_date)
-    stored = {c: (roe, eps) for c, roe, eps in store.query(
-        "SELECT code, roe, eps FROM finance_data WHERE report_period=?", (report_date.isoformat(),))}
     rows = _rows(df, {"code": "code", "report_period": "report_period", "payout_pct": "dividend_payout",
                       "dividend_yield": "dividend_yield"})
-    for r in rows:
-        r["roe"], r["eps"] = stored.get(r["code"], (None, None))
-    return store.upsert_reference("finance_data", rows)
+    return store.upsert_reference("finance_data", _merge(store, "finance_data", ("code", "report_period"), rows))
 
 
 def _latest_report_period(today: dt.date) -> dt.date:
@@ -222,7 +235,7 @@ def _run(store, part, codes, etf_codes, today, quiet):
         return update_bars(store, _codes(store, codes), today=today, quiet=quiet) + (
             update_bars(store, etf_codes, today=today, quiet=quiet, etf=True) if etf_codes else 0)
     if part == "etfs":
-        return len(update_etfs(store, quiet))
+        return update_etfs(store, quiet)[1]
     if part == "holdings":
         return update_holdings(store, etf_codes, quiet=quiet)
     if part == "flows":

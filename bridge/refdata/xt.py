@@ -5,7 +5,9 @@
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import os
 
 import pandas as pd
@@ -16,7 +18,8 @@ DISABLE_ENV = "QMT_REFDATA_NO_XTDATA"   # set to 1 to always use akshare
 
 def _xtdata():
     try:
-        from xtquant import xtdata
+        with contextlib.redirect_stdout(io.StringIO()):   # the real wheel prints a banner on import
+            from xtquant import xtdata
     except Exception:  # noqa: BLE001 - the real wheel's compiled parts fail to import off Windows
         return None
     return xtdata
