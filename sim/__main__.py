@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--speed", type=_speed, default=None,
                     help="max (default, deterministic), realtime, or a factor like 10 (10x real time)")
     ex.add_argument("--date", type=_date, default=None, help="trade date YYYY-MM-DD (default: latest session)")
+    ex.add_argument("--start-time", default=None, help="first snapshot HH:MM:SS (default 09:15:00)")
+    ex.add_argument("--end-time", default=None, help="session end HH:MM:SS (default 15:00:00)")
     ex.add_argument("--cash", type=float, default=1_000_000.0, help="cash of each account opened on first use")
     ex.add_argument("--remark-max-len", type=int, default=None, help="truncate order_remark like some brokers")
     ex.add_argument("--faults", default=None,
@@ -91,8 +93,10 @@ def cmd_exec(args) -> int:
         print(f"python -m sim exec: {exc}", file=sys.stderr)
         return 2
     market = args.market or ("small" if args.stocks is None and args.etfs is None else None)
+    world_kwargs = {k: v for k, v in (("start_time", args.start_time), ("end_time", args.end_time)) if v}
     rt = sim.install(seed=args.seed, market=market, n_stocks=args.stocks, n_etfs=args.etfs, trade_date=args.date,
-                     speed=args.speed, cash=args.cash, remark_max_len=args.remark_max_len, faults=faults)
+                     speed=args.speed, cash=args.cash, remark_max_len=args.remark_max_len, faults=faults,
+                     world_kwargs=world_kwargs)
     if not os.path.exists(args.script):
         print(f"python -m sim exec: script {args.script} not found", file=sys.stderr)
         return 2

@@ -57,6 +57,7 @@ class Broker:
         self.fault_orders: dict[str, list[FaultOrder]] = {}
         self._fault_ids = itertools.count(FAULT_ORDER_ID_BASE + 1)
         self.seq_of_order: dict[int, int] = {}
+        self._seen_orders: set[int] = set()
 
     # -- accounts ---------------------------------------------------------------------------------
     def ensure_account(self, account_id: str) -> None:
@@ -64,9 +65,7 @@ class Broker:
         if account_id in self._accounts:
             return
         ex = self.rt.world.exchange
-        try:
-            ex.asset(account_id)
-        except Exception:  # noqa: BLE001 - unknown account: open it
+        if ex.asset(account_id) is None:
             opts = self.rt.options
             ex.open_account(account_id, cash=opts.cash, positions=dict(opts.positions) or None)
             logger.info("sim account opened account_id={} cash={}", account_id, opts.cash)
@@ -75,10 +74,18 @@ class Broker:
     # -- events -----------------------------------------------------------------------------------
     def on_event(self, event) -> None:
         """Exchange listener: capture during a request, else deliver now."""
+        events = [event]
+        if type(event).__name__ == "OrderUpdate" and event.order.order_id not in self._seen_orders:
+            # the counter first shows every order as 48 (unreported) before the exchange reports it
+            self._seen_orders.add(event.order.order_id)
+            if event.order.order_status not in (xtconstant.ORDER_UNREPORTED, xtconstant.ORDER_WAIT_REPORTING):
+                first = to_xt(xttype.XtOrder, event.order, order_status=xtconstant.ORDER_UNREPORTED,
+                              order_sysid="", status_msg="", traded_volume=0, traded_price=0.0)
+                events.insert(0, (event.order.account_id, "on_stock_order", first))
         if self._capture is not None:
-            self._capture.append(event)
+            self._capture.extend(events)
         else:
-            self.deliver([event])
+            self.deliver(events)
 
     @contextmanager
     def capture(self):
@@ -186,16 +193,7 @@ class Broker:
 
 def broker_price_type(request_price_type: int) -> int:
     """Broker enum reported in XtOrder.price_type (50 limit, 88 market...) for a request price type."""
-    try:  # the exchange's own table when it has one
-        from sim.exchange import broker_price_type as exchange_table  # type: ignore[attr-defined]
+    from sim.exchange import orders
 
-        return exchange_table(request_price_type)
-    except ImportError:
-        pass
-    if request_price_type in (xtconstant.FIX_PRICE, xtconstant.LATEST_PRICE):
-        return BROKER_PRICE_LIMIT
-    return BROKER_PRICE_MARKET
-
-
-BROKER_PRICE_LIMIT = 50
-BROKER_PRICE_MARKET = 88
+    entry = orders.PRICE_TYPES.get(request_price_type)
+    return entry[0] if entry else orders.BROKER_PRICE_LIMIT

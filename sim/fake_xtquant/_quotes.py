@@ -19,6 +19,7 @@ TICK_HISTORY_FIELDS = ("time", "lastPrice", "open", "high", "low", "lastClose", 
                        "stockStatus", "openInt", "lastSettlementPrice", "askPrice", "bidPrice", "askVol", "bidVol",
                        "transactionNum")
 MARKETS = ("SH", "SZ", "BJ")
+AUCTION_END, CONT_START = 9 * 3600 + 25 * 60, 9 * 3600 + 30 * 60
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Subscription:
     period: str
     callback: object
     code_list: list[str] | None = None      # resolved on first dispatch (the universe never changes)
+    code_set: frozenset[str] = frozenset()
     all_codes: bool = False
     bars: dict[str, dict] = field(default_factory=dict)
 
@@ -76,15 +78,17 @@ class QuoteHub:
         """Drop a subscription (unknown seqs are ignored, as in the real client)."""
         self.subs.pop(seq, None)
 
-    def _resolve(self, sub: Subscription, ticks: dict[str, dict]) -> None:
-        present = {c.rsplit(".", 1)[-1] for c in ticks}
-        if sub.markets and present <= sub.markets and not sub.codes:
+    def _resolve(self, sub: Subscription) -> None:
+        universe = self.rt.world.instruments
+        present = {c.rsplit(".", 1)[-1] for c in universe}
+        if sub.markets and present <= sub.markets:
             sub.all_codes = True
             return
-        sub.code_list = [c for c in ticks if c in sub.codes or c.rsplit(".", 1)[-1] in sub.markets]
+        sub.code_list = [c for c in universe if c in sub.codes or c.rsplit(".", 1)[-1] in sub.markets]
+        sub.code_set = frozenset(sub.code_list)
 
     def dispatch(self, ticks: dict[str, dict], now_ms: int) -> None:
-        """Queue one snapshot's pushes for every subscription."""
+        """Queue one snapshot's pushes (codes whose quote changed) for every subscription."""
         for code, hist in self.tick_history.items():
             t = ticks.get(code)
             if t is not None:
@@ -94,40 +98,55 @@ class QuoteHub:
         lane = self.lane
         for sub in list(self.subs.values()):
             if sub.code_list is None and not sub.all_codes:
-                self._resolve(sub, ticks)
-            if sub.whole:
-                data = ticks if sub.all_codes else {c: ticks[c] for c in sub.code_list if c in ticks}
-            elif sub.period == "tick":
-                data = {c: [ticks[c]] for c in (sub.code_list or ()) if c in ticks}
+                self._resolve(sub)
+            if sub.all_codes:
+                mine = ticks
+            elif len(sub.code_list) < len(ticks):
+                mine = {c: ticks[c] for c in sub.code_list if c in ticks}
             else:
-                data = {c: [self._bar(sub, c, ticks[c])] for c in (sub.code_list or ()) if c in ticks}
+                mine = {c: t for c, t in ticks.items() if c in sub.code_set}
+            if sub.whole:
+                data = mine
+            elif sub.period == "tick":
+                data = {c: [t] for c, t in mine.items()}
+            else:
+                data = {}
+                for c, t in mine.items():
+                    bar = self._bar(sub, c, t)
+                    if bar is not None:
+                        data[c] = [bar]
             if data and sub.callback is not None:
                 lane.submit(sub.callback, data)
 
-    def _bar(self, sub: Subscription, code: str, tick: dict) -> dict:
-        """The current bar of sub.period for code, updated with this tick."""
+    def _bar(self, sub: Subscription, code: str, tick: dict) -> dict | None:
+        """The current bar of sub.period for code updated with this tick (labelled by its close time, like
+        World.bars); None during the opening auction."""
         secs = KLINE_PERIODS.get(sub.period, 60)
         t = tick["time"]
+        day0 = t - (t + 8 * 3600_000) % 86400_000
+        sod = (t - day0) // 1000
+        if sod < AUCTION_END:
+            return None
         if secs >= 86400:
-            start = t - (t + 8 * 3600_000) % 86400_000
+            label = day0
+        elif sod == AUCTION_END:
+            label = day0 + (CONT_START + secs) * 1000
         else:
-            start = t - t % (secs * 1000)
+            label = day0 + ((max(sod, CONT_START) - 1) // secs + 1) * secs * 1000
         bar = sub.bars.get(code)
         price = tick["lastPrice"]
-        if bar is None or bar["time"] != start:
-            base_vol = bar["_cumvol"] if bar else (0 if secs >= 86400 else tick["volume"])
-            base_amt = bar["_cumamt"] if bar else (0.0 if secs >= 86400 else tick["amount"])
-            bar = {"time": start, "open": price, "high": price, "low": price, "close": price,
-                   "_basevol": base_vol, "_baseamt": base_amt, "_cumvol": tick["volume"], "_cumamt": tick["amount"]}
-            if secs >= 86400:
-                bar.update(open=tick["open"], high=tick["high"], low=tick["low"])
+        if bar is None or bar["time"] != label:
+            daily = secs >= 86400
+            base_vol = bar["_cumvol"] if bar else (0 if daily else tick["volume"])
+            base_amt = bar["_cumamt"] if bar else (0.0 if daily else tick["amount"])
+            bar = {"time": label, "open": tick["open"] if daily else price, "high": tick["high"] if daily else price,
+                   "low": tick["low"] if daily else price, "_basevol": base_vol, "_baseamt": base_amt}
             sub.bars[code] = bar
         if price > 0:
             bar["high"] = max(bar["high"], price)
             bar["low"] = min(bar["low"], price) if bar["low"] > 0 else price
-        bar["close"] = price
         bar["_cumvol"], bar["_cumamt"] = tick["volume"], tick["amount"]
-        return {"time": start, "open": bar["open"], "high": bar["high"], "low": bar["low"], "close": price,
+        return {"time": label, "open": bar["open"], "high": bar["high"], "low": bar["low"], "close": price,
                 "volume": tick["volume"] - bar["_basevol"], "amount": tick["amount"] - bar["_baseamt"],
                 "settelementPrice": 0.0, "openInterest": tick.get("openInt", 0), "preClose": tick["lastClose"],
                 "suspendFlag": 0}

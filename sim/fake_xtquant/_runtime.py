@@ -54,6 +54,10 @@ class SimOptions:
         kwargs.setdefault("n_etfs", self.n_etfs if self.n_etfs is not None else etfs)
         if self.trade_date is not None:
             kwargs.setdefault("trade_date", self.trade_date)
+        if self.remark_max_len is not None and "exchange" not in kwargs:
+            from sim.exchange import ExchangeConfig
+
+            kwargs["exchange"] = ExchangeConfig(remark_max_len=self.remark_max_len)
         return SimConfig(**kwargs)
 
 
