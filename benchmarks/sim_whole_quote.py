@@ -1,0 +1,99 @@
+"""Benchmark: a full simulated day pushed through xtdata.subscribe_whole_quote to a no-op callback.
+
+    python benchmarks/sim_whole_quote.py                       # 5,000 stocks + 500 ETFs, the whole day
+    python benchmarks/sim_whole_quote.py --stocks 200 --etfs 20 --end-time 10:00:00   # CI smoke run
+
+Prints wall time, snapshots/s, ticks/s, peak memory (max RSS), and a reference measured in the same run:
+the cost of the bare World.step() (market generation + tick dicts + matching) on a fresh world of the same
+configuration, so the fake xtquant's own overhead (scheduler, lanes, dispatch) can be read off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def max_rss_mb() -> float:
+    """Peak resident set size of this process in MB (Linux reports KB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its figures."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--stocks", type=int, default=5000)
+    p.add_argument("--etfs", type=int, default=500)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--end-time", default="15:00:00", help="session end HH:MM:SS (default the full day)")
+    p.add_argument("--ref-snapshots", type=int, default=600,
+                   help="snapshots of the bare World.step() reference (default 600)")
+    args = p.parse_args(argv)
+
+    from loguru import logger
+
+    logger.remove()
+    import sim
+
+    rss0 = max_rss_mb()
+    rt = sim.install(market=None, n_stocks=args.stocks, n_etfs=args.etfs, seed=args.seed,
+                     world_kwargs={"end_time": args.end_time})
+    t = time.perf_counter()
+    world = rt.world
+    build_s = time.perf_counter() - t
+    rss_built = max_rss_mb()
+    from xtquant import xtdata
+
+    counts = {"pushes": 0, "ticks": 0}
+
+    def on_data(datas):
+        counts["pushes"] += 1
+        counts["ticks"] += len(datas)
+
+    xtdata.subscribe_whole_quote(["SH", "SZ", "BJ"], on_data)
+    gc.collect()
+    t = time.perf_counter()
+    xtdata.run()
+    wall = time.perf_counter() - t
+    rss_run = max_rss_mb()
+    snapshots = world.n_snapshots
+    sim.uninstall()
+    del world, rt
+    gc.collect()
+
+    # reference: the bare World.step() on a fresh world of the same configuration
+    from sim.world import SimConfig, World
+
+    ref = World(SimConfig(seed=args.seed, n_stocks=args.stocks, n_etfs=args.etfs, end_time=args.end_time))
+    n_ref = min(args.ref_snapshots, ref.n_snapshots)
+    ref_ticks = 0
+    t = time.perf_counter()
+    for _ in range(n_ref):
+        ref_ticks += len(ref.step())
+    ref_s = time.perf_counter() - t
+    ref_per_snap_ms = ref_s / n_ref * 1000
+    per_snap_ms = wall / snapshots * 1000
+
+    print(f"universe            {args.stocks} stocks + {args.etfs} ETFs, seed {args.seed}, "
+          f"09:15:00-{args.end_time}")
+    print(f"world build         {build_s:8.2f} s")
+    print(f"whole-quote run     {wall:8.2f} s wall  (target <= 60 s for the full day)")
+    print(f"snapshots           {snapshots:8d}      {snapshots / wall:10.1f} snapshots/s   {per_snap_ms:7.3f} ms each")
+    print(f"ticks pushed        {counts['ticks']:8d}      {counts['ticks'] / wall:10.0f} ticks/s     "
+          f"in {counts['pushes']} callbacks")
+    print(f"peak memory (RSS)   {rss_run:8.1f} MB  (before install {rss0:.1f} MB, after world build {rss_built:.1f} MB)")
+    print(f"reference           bare World.step(): {n_ref} snapshots in {ref_s:.2f} s = {ref_per_snap_ms:.3f} ms each "
+          f"({ref_ticks / ref_s:.0f} ticks/s)")
+    print(f"fake xtquant cost   {per_snap_ms - ref_per_snap_ms:7.3f} ms per snapshot on top of the bare world "
+          f"({(per_snap_ms / ref_per_snap_ms - 1) * 100 if ref_per_snap_ms else 0:.0f}% overhead)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
