@@ -1,8 +1,13 @@
-"""python -m sim exec SCRIPT.py [options] -- run an unmodified miniQMT script against the simulated QMT."""
+"""python -m sim exec [options] SCRIPT.py -- run an unmodified miniQMT script against the simulated QMT.
+
+Other sim modules can add subcommands: a module listed in PLUGINS that defines `register(subparsers)` (adding
+its parser and `set_defaults(func=callable(args) -> int)`) is picked up when it imports.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import datetime as dt
 import os
 import runpy
@@ -34,7 +39,10 @@ def _date(value: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"--date {value!r} is not YYYY-MM-DD") from None
 
 
-def build_parser() -> argparse.ArgumentParser:
+PLUGINS = ("sim.tape", "sim.qmt.cli")
+
+
+def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     """The `python -m sim` argument parser."""
     p = argparse.ArgumentParser(prog="python -m sim", description="Simulated QMT / miniQMT")
     sub = p.add_subparsers(dest="command", required=True)
@@ -59,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--no-patch-sleep", action="store_true",
                     help="keep the real time.sleep in the main thread (default: it waits in simulated time)")
     ex.add_argument("--log-level", default="WARNING", help="loguru level for sim messages (default WARNING)")
+    ex.set_defaults(func=cmd_exec)
+    for name in PLUGINS if with_plugins else ():
+        try:
+            mod = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(mod, "register"):
+            mod.register(sub)
     return p
 
 
@@ -123,10 +139,9 @@ def cmd_exec(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `python -m sim`."""
-    args = build_parser().parse_args(argv)
-    if args.command == "exec":
-        return cmd_exec(args)
-    return 2
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(with_plugins=not argv or argv[0] != "exec").parse_args(argv)
+    return args.func(args)
 
 
 if __name__ == "__main__":

@@ -205,10 +205,13 @@ def _tick_frame(rt, code, start_time, end_time, count) -> _pd.DataFrame:
     return frame
 
 
+_DATA_PERIODS = ("tick", "1m", "5m", "1d")
+
+
 def _check_period(period) -> None:
-    if period != "tick" and period not in KLINE_PERIODS:
-        raise NotImplementedError(f"sim: period {period!r} is not simulated; use 'tick' or one of "
-                                  f"{', '.join(KLINE_PERIODS)}")
+    if period not in _DATA_PERIODS:
+        raise NotImplementedError(f"sim: period {period!r} is not simulated for history; use one of "
+                                  f"{', '.join(_DATA_PERIODS)}")
 
 
 def get_market_data(field_list = [], stock_list = [], period = '1d', start_time = '', end_time = '', count = -1,

@@ -60,6 +60,10 @@ def test_subscribe_quote_tick_gives_lists_and_kline_bars(xt):
     assert day["close"] == ticks[-1][code][0]["lastPrice"]
     frame = xtdata.get_market_data_ex([], [code], period="tick")[code]
     assert len(frame) == len(ticks) and frame.index[0].startswith(rt.world.trade_date.strftime("%Y%m%d"))
+    arr = xtdata.get_market_data(["time", "lastPrice"], [code], period="tick")[code]
+    assert arr.dtype.names == ("time", "lastPrice") and len(arr) == len(ticks)
+    with pytest.raises(NotImplementedError, match="'15m' is not simulated"):
+        xtdata.get_market_data_ex([], [code], period="15m")
 
 
 def test_get_full_tick(xt):
