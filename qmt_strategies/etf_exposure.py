@@ -5,6 +5,8 @@ gather plus a bincount over ~50k entries; ranks and top-10 sums are computed onl
 """
 import numpy as np
 
+from . import ashare
+
 # 现金替代标志 (xtdata.md): 2/4/6/8 must be paid in cash (fixed 申购/赎回替代金额); 0 forbids cash;
 # 1 allows cash when the stock is short; 3/5/7 are refund/supplement (退补) cash at market value.
 MUST_CASH_FLAGS = (2, 4, 6, 8)
@@ -108,6 +110,17 @@ class Holdings(object):
             other.append(max(0.0, 1.0 - wsum))
         ne = len(etf_codes)
         return cls(snap, etf_codes, entries, np.zeros(ne), np.zeros(ne), other, "disclosed")
+
+    def infer_wide_limits(self, snap):
+        """Flag ETFs whose basket is all ChiNext/STAR as 20%-limit (instrument-detail limits still win)."""
+        wide_board = np.isin(snap.board[self.comp_row], (ashare.BOARD_CHINEXT, ashare.BOARD_STAR))
+        n_all = np.bincount(self.etf_of, minlength=len(self.etf_codes))
+        n_wide = np.bincount(self.etf_of, wide_board, minlength=len(self.etf_codes))
+        wide = (n_all > 0) & (n_wide == n_all)
+        codes = [c for c, w in zip(self.etf_codes, wide.tolist()) if w]
+        if codes:
+            snap.set_flags(codes, wide_limit=True)
+        return codes
 
     def __len__(self):
         return len(self.etf_of)

@@ -54,6 +54,15 @@ class LimitUpEtfParams(object):
         for k, v in self.DEFAULTS:
             setattr(self, k, kwargs.get(k, v))
 
+    @classmethod
+    def from_sections(cls, *sections, **overrides):
+        """Build from config sections (dicts, e.g. settings.yaml `strategy` + `signal_evaluation`)."""
+        kw = {}
+        for sec in sections:
+            kw.update(sec or {})
+        kw.update(overrides)
+        return cls(**kw)
+
     def as_dict(self):
         """All fields as a plain dict."""
         return dict((k, getattr(self, k)) for k, _ in self.DEFAULTS)

@@ -63,6 +63,7 @@ class LimitUpEtfStrategy(object):
             return
         if self._etf_info:
             self.holdings = Holdings.from_etf_info(self._etf_info, snap)
+            self.holdings.infer_wide_limits(snap)
         elif self._rows:
             self.holdings = Holdings.from_rows(self._rows, snap)
         else:

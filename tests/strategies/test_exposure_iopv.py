@@ -142,3 +142,14 @@ def test_walk_book_and_infeasible_when_sealed_and_cash_forbidden():
     h.update(s)
     e = iv.loop_edge(h, s, [0])
     assert not e.feasible[0] and np.isnan(e.create_edge[0])
+
+
+def test_all_chinext_star_basket_gets_the_20pct_etf_limit():
+    s = Snapshot()
+    info = {"159999.SZ": pcf(1000, 0.0, [comp("300750.SZ", 100), comp("688981.SH", 100)]),
+            "510001.SH": pcf(1000, 0.0, [comp("300750.SZ", 100), comp("600000.SH", 100)])}
+    s.update({"159999.SZ": make_tick(1.0, 1.0, tick=0.001, bid=[1.0, 0.999, 0.998, 0.997, 0.996],
+                                     ask=[1.001, 1.002, 1.003, 1.004, 1.005])})
+    h = Holdings.from_etf_info(info, s)
+    assert h.infer_wide_limits(s) == ["159999.SZ"]
+    assert s.up[s.index["159999.SZ"]] == 1.2 and not s.wide_limit[s.index["510001.SH"]]
