@@ -188,7 +188,11 @@ def update_financials(store, codes: Iterable[str], quiet: bool = False) -> int:
 
 
 def update_dividends(store, report_date: dt.date, quiet: bool = False) -> int:
-    """finance_data dividend_payout / dividend_yield for one report period (merged with stored roe/eps)."""
+    """finance_data dividend_payout / dividend_yield for one report period (merged with stored roe/eps);
+    skipped when that period's dividends are already stored."""
+    if store.query("SELECT 1 FROM finance_data WHERE report_period=? AND dividend_payout IS NOT NULL LIMIT 1",
+                   (report_date.isoformat(),)):
+        return 0
     df = L.load_dividends(report_date)
     rows = _rows(df, {"code": "code", "report_period": "report_period", "payout_pct": "dividend_payout",
                       "dividend_yield": "dividend_yield"})
@@ -243,7 +247,8 @@ def _run(store, part, codes, etf_codes, today, quiet):
     if part == "financials":
         return update_financials(store, _codes(store, codes), quiet)
     if part == "dividends":
-        return update_dividends(store, dt.date(today.year - 1, 12, 31), quiet)
+        # two annual periods: the payout rule looks at two periods in a row
+        return sum(update_dividends(store, dt.date(today.year - k, 12, 31), quiet) for k in (2, 1))
     if part == "margin":
         return update_margin(store, today - dt.timedelta(days=1), quiet)
     raise ValueError(f"unknown refdata part {part!r}; choose from {', '.join(PARTS)}")

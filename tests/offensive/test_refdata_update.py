@@ -14,7 +14,7 @@ CODES = ["600000.SH", "600036.SH", "000001.SZ", "600519.SH", "000858.SZ", "30075
 def test_update_all_then_nothing_left_to_fetch(store, recorded):
     parts = ["stocks", "industries", "bars", "etfs", "dividends", "margin"]
     first = U.update_all(store, only=parts, etf_codes=["512880.SH"], today=D(2026, 11, 20), quiet=True)
-    assert first == {"stocks": 7, "industries": 7, "bars": 7 * 130 + 5, "etfs": 41, "dividends": 3, "margin": 6}
+    assert first == {"stocks": 7, "industries": 7, "bars": 7 * 130 + 5, "etfs": 41, "dividends": 6, "margin": 6}
     again = U.update_all(store, only=parts, etf_codes=["512880.SH"], today=D(2026, 11, 20), quiet=True)
     assert again == {p: 0 for p in parts}
     assert store.query("SELECT industry_sw1, is_st FROM stock_info WHERE code='600733.SH'") == [("汽车", 1)]
@@ -32,7 +32,7 @@ def test_partial_rows_never_blank_other_columns(store, recorded):
     store.upsert_reference("finance_data", [{"code": "600000.SH", "report_period": D(2025, 9, 30), "pe": 5.0}])
     U.update_financials(store, ["600000.SH"])
     got = store.query("SELECT roe, eps, pe FROM finance_data WHERE code='600000.SH' AND report_period='2025-09-30'")
-    assert got == [(9.5, 1.57, 5.0)]
+    assert got == [(9.5, 1.399, 5.0)]
     U.update_dividends(store, D(2025, 12, 31))
     assert store.query("SELECT round(dividend_payout, 2) FROM finance_data WHERE code='600000.SH'"
                        " AND report_period='2025-12-31'") == [(24.81,)]
