@@ -109,18 +109,12 @@ def _literal(src: str) -> str:
 
 
 def limit_up_params(cfg: AppConfig) -> dict:
-    """LimitUpEtfParams fields from the config (strategy, signal_evaluation and exits sections)."""
-    s, e, x = cfg.strategy, cfg.signal_evaluation, cfg.exits
-    return {
-        "min_weight": s.min_weight, "min_etf_volume": s.min_etf_volume, "min_time_to_close": s.min_time_to_close,
-        "scan_interval": s.scan_interval,
-        "confidence_high_weight": e.confidence_high_weight, "confidence_low_weight": e.confidence_low_weight,
-        "confidence_high_rank": e.confidence_high_rank, "confidence_low_rank": e.confidence_low_rank,
-        "risk_high_time_seconds": e.risk_high_time_seconds, "risk_low_time_seconds": e.risk_low_time_seconds,
-        "risk_top10_ratio_high": e.risk_top10_ratio_high, "risk_morning_hour": e.risk_morning_hour,
-        "stop_loss_pct": x.stop_loss_pct, "take_profit_pct": x.take_profit_pct, "trailing_pct": x.trailing_pct or 0.0,
-        "exit_time": x.exit_time + ":00",
-    }
+    """LimitUpEtfParams fields from the config: the same mapping the miniQMT runner uses."""
+    from bridge.strategy_ports import limit_up_params as runner_params
+
+    d = runner_params(cfg).as_dict()
+    d["signal_states"] = list(d["signal_states"])
+    return d
 
 
 def risk_limits(cfg: AppConfig) -> dict:

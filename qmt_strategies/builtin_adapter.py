@@ -24,6 +24,7 @@ QUICK_TRADE = 2
 EXIT_SLIPPAGE = 0.005          # as bridge.exits: exit limit this far below the best bid
 REFIRE_COOLDOWN_MS = 5000
 FINAL_STATUSES = (53, 54, 56, 57)
+LEVEL_VALUE = {"高": 1.0, "中": 0.5, "低": 0.0}     # as the miniQMT runner stores confidence / risk
 XT_STATUS = {48: "unreported", 49: "wait_reporting", 50: "reported", 51: "reported_cancel",
              52: "partsucc_cancel", 53: "part_cancel", 54: "canceled", 55: "part_succ", 56: "succeeded",
              57: "junk", 255: "unknown"}
@@ -266,7 +267,10 @@ class BuiltinAdapter:
         ticks = C.get_full_tick(self.codes)
         if not ticks:
             return
-        now_ms = max(int(t.get("time", 0)) for t in ticks.values()) or int(C.get_bar_timetag(C.barpos) or 0)
+        if C.period == "tick":
+            now_ms = int(C.get_bar_timetag(C.barpos) or 0)      # a tick bar's timetag is the snapshot time
+        else:
+            now_ms = max(int(t.get("time", 0)) for t in ticks.values()) or int(C.get_bar_timetag(C.barpos) or 0)
         day, _ = shanghai_clock(now_ms)
         if day != self.day:
             self._new_day(day)
@@ -443,11 +447,14 @@ class BuiltinAdapter:
             self._journal(rec)
 
     def _write_signal(self, s):
-        self._journal_write({"kind": "signal", "ts": int(s.ts_ms), "signal_id": s.signal_id, "strategy": s.strategy,
-                             "code": s.code, "action": s.action, "signal_kind": "entry" if s.action == "buy" else "exit",
-                             "price": s.price, "take_profit": s.take_profit, "stop_loss": s.stop_loss,
-                             "confidence": s.confidence or None, "risk": s.risk or None,
-                             "composite_score": s.score, "reason": s.reason})
+        details = s.details or {}
+        kind = details.get("kind") or ("entry" if s.action == "buy" else "exit" if s.action == "sell" else "alert")
+        self._journal_write({"kind": "signal", "ts": int(s.ts_ms), "signal_id": s.signal_id[:64],
+                             "strategy": s.strategy, "layer": s.strategy, "code": s.code, "action": s.action,
+                             "signal_kind": kind, "price": s.price or None, "take_profit": s.take_profit or None,
+                             "stop_loss": s.stop_loss or None, "confidence": LEVEL_VALUE.get(s.confidence),
+                             "risk": LEVEL_VALUE.get(s.risk), "composite_score": s.score,
+                             "reason": (s.reason or "")[:1000], "factor_scores": details or None})
 
     def _write_order(self, cid, o, ts, msg, status=None):
         avg = o["value"] / o["filled"] if o["filled"] else None

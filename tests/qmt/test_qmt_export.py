@@ -1,0 +1,147 @@
+"""export-qmt: one GBK, Python 3.6 file importing only stdlib/numpy/pandas, config baked in, runs in the emulator."""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bridge.export_qmt import ExportError, export, module_closure, rename_imports
+from config.loader import load_config
+from sim.qmt.script import imported_modules
+from sim.qmt.world_driver import WorldRunner
+from tests.qmt.conftest import tiny_config
+
+ROOT = Path(__file__).resolve().parents[2]
+ALLOWED = set(sys.stdlib_module_names) | {"numpy", "pandas"}
+
+
+def _embedded(tree: ast.Module) -> list[tuple[str, str]]:
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "_MODULES":
+            return ast.literal_eval(node.value)
+    raise AssertionError("no _MODULES in the export")
+
+
+@pytest.fixture
+def exported(tmp_path, monkeypatch):
+    monkeypatch.setenv("QMT_ACCOUNT_ID", "SECRET-ACCT-778899")
+    return export("limit_up_etf", tmp_path / "dist" / "lu.py", load_config())
+
+
+def test_export_is_gbk_py36_and_imports_only_allowed_modules(exported):
+    raw = exported.read_bytes()
+    text = raw.decode("gbk")                                   # decodes as GBK (QMT's reading)
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")                                    # really GBK, not UTF-8 that happens to decode
+    assert text.startswith("# -*- coding: gbk -*-")
+    tree = ast.parse(text, feature_version=(3, 6))
+    assert imported_modules(text) - {"_qmt_export"} <= ALLOWED
+    mods = _embedded(tree)
+    names = [n for n, _ in mods]
+    assert "qmt_strategies.builtin_adapter" in names and "qmt_strategies.limit_up_etf" in names
+    for name, src in mods:
+        ast.parse(src, name, feature_version=(3, 6))
+        assert imported_modules(src) - {"_qmt_export"} <= ALLOWED, name
+        assert src == rename_imports((ROOT / (name.replace(".", "/") + ".py")).read_text(encoding="utf-8"))
+    assert "SECRET-ACCT-778899" not in text                   # secrets are not baked in
+    assert "ACCOUNT_ID = ''" in text
+    params = ast.literal_eval(text.split("\nPARAMS = ", 1)[1].split("\n", 1)[0])
+    cfg = load_config()
+    assert params["stop_loss_pct"] == cfg.exits.stop_loss_pct and params["min_weight"] == cfg.strategy.min_weight
+
+
+def test_export_passes_vermin_36(exported, tmp_path):
+    plain = tmp_path / "utf8.py"
+    plain.write_text(exported.read_bytes().decode("gbk").replace("coding: gbk", "coding: utf-8"), encoding="utf-8")
+    out = subprocess.run([str(ROOT / ".venv/bin/vermin"), "-t=3.6-", "--no-tips", "--violations", str(plain)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_module_closure_orders_dependencies_first():
+    order = [n for n, _ in module_closure(["limit_up_etf"])]
+    assert order.index("qmt_strategies.ashare") < order.index("qmt_strategies.limit_up") < \
+        order.index("qmt_strategies.limit_up_etf")
+
+
+def test_unknown_strategy_is_one_sentence_error(tmp_path):
+    with pytest.raises(ExportError, match="not one of"):
+        export("nope", tmp_path / "x.py", load_config())
+
+
+def test_cli_writes_file(tmp_path):
+    out = tmp_path / "o.py"
+    r = subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "bridge", "export-qmt", "--strategy", "limit_up_etf",
+                        "--out", str(out)], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert out.exists() and "GBK" in r.stdout
+
+
+def test_exported_script_runs_in_emulator_and_journals(exported, refdata, tmp_path):
+    from sim.world import World
+
+    world = World(tiny_config())
+    journal = tmp_path / "journal"
+    r = WorldRunner(exported, mode="simulation", period="tick", stock_code=sorted(world.etf_info)[0],
+                    user_args={"ACCOUNT_ID": "SIM001", "REFDATA_DIR": str(refdata), "JOURNAL_DIR": str(journal),
+                               "KILL_SWITCH_FILE": ""})
+    r.attach(world)
+    res = r.run_world()
+    adapter = r.g["_ADAPTER"][0]
+    assert adapter.signals, "the planted limit-ups produce at least one signal"
+    assert adapter.sent and all(s[2] == "buy" for s in adapter.sent)
+    assert {o.m_strRemark for o in res.orders} == {s[0] for s in adapter.sent}   # userOrderId = client id
+    assert res.deals and all(d.m_strRemark for d in res.deals)
+    files = sorted(journal.glob("*.jsonl"))
+    assert len(files) == 1
+    lines = [json.loads(x) for x in files[0].read_text(encoding="utf-8").splitlines()]
+    kinds = {rec["kind"] for rec in lines}
+    assert {"signal", "order", "trade"} <= kinds
+    assert all(rec["v"] == 1 and isinstance(rec["ts"], int) for rec in lines)
+    filled = [rec for rec in lines if rec["kind"] == "order" and rec["status"] in ("succeeded", "part_succ")]
+    assert filled and filled[-1]["filled_qty"] > 0
+
+
+def test_journal_imports_into_signals_db_once(exported, refdata, tmp_path):
+    from signals_db.journal import import_dir
+    from signals_db.store import Store
+    from sim.world import World
+
+    world = World(tiny_config())
+    journal = tmp_path / "journal"
+    r = WorldRunner(exported, mode="simulation", period="tick", stock_code=sorted(world.etf_info)[0],
+                    user_args={"ACCOUNT_ID": "SIM001", "REFDATA_DIR": str(refdata), "JOURNAL_DIR": str(journal),
+                               "KILL_SWITCH_FILE": ""})
+    r.attach(world)
+    r.run_world()
+    store = Store.open(tmp_path / "s.db")
+    try:
+        first = import_dir(store, journal)
+        assert first.quarantined == 0 and first.stored > 0
+        n_trades = store.count("trades")
+        assert n_trades == len(r.result.deals)
+        for f in journal.glob("*.jsonl"):                       # re-read everything from scratch: stored once
+            store._conn.execute("DELETE FROM journal_files WHERE path = ?", (str(f.resolve()),))  # noqa: SLF001
+        again = import_dir(store, journal)
+        assert again.stored == 0 and store.count("trades") == n_trades
+    finally:
+        store.close()
+
+
+def test_missing_account_is_a_clear_error(exported, refdata):
+    from sim.world import World
+
+    r = WorldRunner(exported, mode="simulation", period="tick", stock_code="510300.SH",
+                    user_args={"REFDATA_DIR": str(refdata)})
+    r.attach(World(tiny_config(end_time="09:35:00", events=())))
+    with pytest.raises(ValueError, match="ACCOUNT_ID"):
+        r.run_world()
+
+
+if os.name == "nt":  # pragma: no cover
+    pytest.skip("Linux CI only", allow_module_level=True)
