@@ -125,6 +125,13 @@ class Scheduler:
         self.clock_wanted: Callable[[], bool] = lambda: False   # set by the Driver
         self.driver_ident: int | None = None
         self.driver_parked = False
+        self.closed = False
+
+    def close(self) -> None:
+        """Shut down: the clock driver thread exits (lanes are closed by their owners)."""
+        with self._cv:
+            self.closed = True
+            self._cv.notify_all()
 
     # -- baton -----------------------------------------------------------------------------------
     def holds(self) -> bool:
@@ -198,8 +205,8 @@ class Scheduler:
         """True when some thread waits for a response."""
         return any(g.kind == "future" and not g.is_open for g in self._waiters.values())
 
-    def park_driver(self) -> None:
-        """Driver: give up the baton (if held) and wait until the clock may advance."""
+    def park_driver(self) -> bool:
+        """Driver: give up the baton (if held) and wait until the clock may advance; False once closed."""
         me = threading.get_ident()
         with self._cv:
             self.driver_ident = me
@@ -209,8 +216,12 @@ class Scheduler:
             if self._owner is None:
                 self._pick_next()
             while self._owner != me:
+                if self.closed:
+                    self.driver_parked = False
+                    return False
                 self._cv.wait()
             self.driver_parked = False
+            return True
 
     def idle(self) -> bool:
         """True when no lane has work and no waiter is runnable."""
@@ -279,8 +290,7 @@ class Driver:
 
     def _loop(self) -> None:
         sched = self.sched
-        while True:
-            sched.park_driver()           # returns holding the baton
+        while sched.park_driver():        # returns holding the baton
             try:
                 if self.ended:
                     self._open_clock_gates(end=True)

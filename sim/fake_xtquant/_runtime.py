@@ -171,6 +171,7 @@ class Runtime:
         """Close every lane (used by uninstall)."""
         self.broker.close()
         self.quotes.close()
+        self.sched.close()
 
 
 _RUNTIME: Runtime | None = None

@@ -70,3 +70,28 @@ def test_world_is_built_lazily_from_install_options(install_sim):
 
     assert len(xtdata.get_stock_list_in_sector("沪深京A股")) == 40
     assert rt.world.cfg.seed == 3 and rt.world.cfg.n_etfs == 6
+
+
+def test_uninstall_stops_the_simulator_threads(install_sim):
+    import threading
+
+    def cycle():
+        install_sim()
+        from xtquant import xtdata
+        from xtquant.xttrader import XtQuantTrader
+
+        t = XtQuantTrader("p", 1)
+        t.start()
+        xtdata.subscribe_whole_quote(["SH"], lambda d: None)
+        sim.advance(2)
+        sim.uninstall()
+
+    cycle()
+    before = threading.active_count()
+    for _ in range(3):
+        cycle()
+    for _ in range(50):
+        if threading.active_count() <= before:
+            break
+        threading.Event().wait(0.05)
+    assert threading.active_count() <= before
