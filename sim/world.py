@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,7 +76,7 @@ class World:
         self.latest = Latest(u.codes, u.pre_close)
         self.exchange = Exchange(self.instruments, self.trade_date, cfg.exchange,
                                  t0_codes={c for c, k in zip(u.codes, u.etf_kind) if k in rules.T0_KINDS},
-                                 suspended=self.suspended)
+                                 suspended=self.suspended, quote_source=self.latest.tick)
         self._row = -1
         self.now_ms = self.epoch_ms(int(sod[0])) - cfg.snapshot_interval_s * 1000
         self.exchange.set_time(self.now_ms)
@@ -99,7 +100,8 @@ class World:
         self._codes = np.array(tape.codes, dtype=object)
         pre = np.array([self.instruments.get(c, {}).get("PreClose", 0.0) for c in tape.codes])
         self.latest = Latest(tape.codes, pre)
-        self.exchange = Exchange(self.instruments, self.trade_date, self.cfg.exchange, suspended=set())
+        self.exchange = Exchange(self.instruments, self.trade_date, self.cfg.exchange, suspended=set(),
+                                 quote_source=self.latest.tick)
         self._row = -1
         self.now_ms = self.epoch_ms(int(self._sod[0])) - 3000 if len(self._sod) else self.epoch_ms(0)
         self.exchange.set_time(self.now_ms)
@@ -120,11 +122,18 @@ class World:
         if self.done:
             return None
         self._row += 1
-        f = self.feed.frame(self._row)
-        self.now_ms = f.time_ms
-        self.latest.apply(f)
-        ticks = build_ticks(self._codes, f)
-        self.exchange.on_snapshot(ticks, self.now_ms)
+        # the dicts built here are acyclic; pausing the cyclic GC while ~25k containers are allocated saves ~30%
+        gc_was_on = gc.isenabled()
+        gc.disable()
+        try:
+            f = self.feed.frame(self._row)
+            self.now_ms = f.time_ms
+            self.latest.apply(f)
+            ticks = build_ticks(self._codes, f)
+            self.exchange.on_snapshot(ticks, self.now_ms)
+        finally:
+            if gc_was_on:
+                gc.enable()
         return ticks
 
     def step_frame(self):

@@ -35,12 +35,14 @@ class Exchange:
     """Accounts + order book matching against the simulated level-1 quotes; events delivered synchronously."""
 
     def __init__(self, instruments: dict[str, dict], trade_date: dt.date, config: ExchangeConfig = ExchangeConfig(),
-                 t0_codes: frozenset[str] | set[str] = frozenset(), suspended: frozenset[str] | set[str] = frozenset()):
+                 t0_codes: frozenset[str] | set[str] = frozenset(), suspended: frozenset[str] | set[str] = frozenset(),
+                 quote_source: Callable[[str], dict | None] | None = None):
         self.instruments = instruments
         self.trade_date = trade_date
         self.config = config
         self.t0_codes = frozenset(t0_codes)
         self.suspended = frozenset(suspended)
+        self.quote_source = quote_source   # optional code -> latest tick; else the exchange caches every pushed tick
         self.accounts: dict[str, Account] = {}
         self.now_ms = 0
         self._listeners: list[Callable[[object], None]] = []
@@ -49,6 +51,7 @@ class Exchange:
         self._next_trade_id = 1
         self.matcher = Matcher(self)
         self._orders: dict[int, Order] = {}
+        self._live: dict[int, Order] = {}   # live orders in time priority (insertion order = order id order)
 
     # ---- plumbing ------------------------------------------------------------------------------------
     def add_listener(self, fn: Callable[[object], None]) -> None:
@@ -108,6 +111,7 @@ class Exchange:
         if err is not None:
             self._reject(o, *err)
             return oid
+        self._live[oid] = o
         ph = self.phase(stock_code)
         if ph == rules.PRE_OPEN:
             o.status = E.ORDER_WAIT_REPORTING
@@ -205,7 +209,7 @@ class Exchange:
 
     def report_held(self) -> None:
         """Report orders the counter held before 09:15 (called when the clock passes 09:15)."""
-        for o in sorted(self._orders.values(), key=lambda x: x.order_id):
+        for o in list(self._live.values()):
             if o.status == E.ORDER_WAIT_REPORTING and self.phase(o.code) != rules.PRE_OPEN:
                 self._report(o)
 
@@ -251,6 +255,7 @@ class Exchange:
         """Move a live order to a final status, release what it still freezes, push the events."""
         acct = self.accounts[o.account_id]
         o.status = status
+        self._live.pop(o.order_id, None)
         if msg:
             o.msg = msg
         if o.frozen_milli:
@@ -378,7 +383,7 @@ class Exchange:
 
     def live_orders(self) -> list[Order]:
         """All live orders of all accounts in time priority."""
-        return [o for o in sorted(self._orders.values(), key=lambda x: x.order_id) if o.status in E.LIVE_STATUSES]
+        return list(self._live.values())
 
     def settle_day(self, next_date: dt.date | None = None) -> None:
         """End of day: unfilled orders are cancelled, T+1 rollover (can_use_volume = volume), today's lists cleared."""
@@ -397,6 +402,7 @@ class Exchange:
             acct.orders.clear()
             acct.trades.clear()
         self._orders.clear()
+        self._live.clear()
         if next_date is not None:
             self.trade_date = next_date
         self.matcher.reset_day()

@@ -35,9 +35,16 @@ class Matcher:
         self.last_take_price = 0
 
     # ---- quotes --------------------------------------------------------------------------------------
+    def tick(self, code: str) -> dict | None:
+        """Latest quote of a code: the snapshot cache, else the exchange's quote_source (if any)."""
+        t = self.ticks.get(code)
+        if t is None and self.ex.quote_source is not None:
+            t = self.ex.quote_source(code)
+        return t
+
     def last_price(self, code: str) -> float:
         """Latest trade price (pre-close before the first quote)."""
-        t = self.ticks.get(code)
+        t = self.tick(code)
         if t and t.get("lastPrice"):
             return float(t["lastPrice"])
         return float(self.ex.instruments.get(code, {}).get("PreClose", 0.0))
@@ -52,20 +59,26 @@ class Matcher:
         for edge in (rules.seconds_of_day(9, 30), rules.seconds_of_day(13, 0)):
             if prev < edge <= sod:
                 for o in self.ex.live_orders():
-                    if self.ex.phase(o.code) == rules.CONTINUOUS and o.code in self.ticks:
-                        self._continuous(o, self.ticks[o.code], fresh=False)
+                    t = self.tick(o.code)
+                    if self.ex.phase(o.code) == rules.CONTINUOUS and t is not None:
+                        self._continuous(o, t, fresh=False)
 
     def on_snapshot(self, ticks: dict[str, dict]) -> None:
         """Ingest changed quotes, run auctions due now, then match live orders on the codes that changed."""
         self.consumed.clear()
-        for code, t in ticks.items():
-            old = self.ticks.get(code)
-            prev_pv = old.get("pvolume", 0) if old else 0
-            self.dv[code] = max(int(t.get("pvolume", 0)) - int(prev_pv), 0)
-            self.ticks[code] = t
-        for code in list(self.dv):
-            if code not in ticks:
-                self.dv[code] = 0
+        # traded volume in the interval, only for codes our live orders care about (O(live orders), not O(market))
+        self.dv = {}
+        for code in {o.code for o in self.ex.live_orders()}:
+            t = ticks.get(code)
+            if t is not None:
+                old = self.ticks.get(code)
+                prev_pv = old.get("pvolume", 0) if old else 0
+                self.dv[code] = max(int(t.get("pvolume", 0)) - int(prev_pv), 0)
+        if self.ex.quote_source is None:
+            self.ticks.update(ticks)
+        else:   # keep only what live orders need; the source answers for everything else
+            self.ticks = {c: ticks.get(c) or self.ticks.get(c) for c in self.dv}
+            self.ticks = {c: t for c, t in self.ticks.items() if t is not None}
         sod = _sod(self.ex.now_ms)
         self.on_time()
         if not self.open_done and sod >= OPEN_MATCH:
@@ -87,7 +100,7 @@ class Matcher:
 
     def on_new_order(self, o: Order) -> None:
         """An order just reported: market orders execute now; marketable limit orders take liquidity now."""
-        t = self.ticks.get(o.code)
+        t = self.tick(o.code)
         if o.kind in ("ioc5", "ioc", "fok", "best5_limit", "peer", "mine"):
             self._market(o, t or {})
             return

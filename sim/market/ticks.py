@@ -94,6 +94,13 @@ class Latest:
         kw = {name: getattr(self, name)[idx] for name in FLOAT_FIELDS + INT_FIELDS + BOOK_FIELDS}
         return Frame(time_ms=0, idx=idx, **kw)
 
+    def tick(self, code: str) -> dict | None:
+        """Latest tick of one code, or None if it was never quoted."""
+        i = self.index.get(code)
+        if i is None or not self.seen[i]:
+            return None
+        return self.ticks([code])[code]
+
     def ticks(self, codes: list[str] | None = None) -> dict[str, dict]:
         """{code: tick} of the latest values (codes never quoted yet are left out)."""
         if codes is None:
