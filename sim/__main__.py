@@ -59,6 +59,7 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
     ex.add_argument("--date", type=_date, default=None, help="trade date YYYY-MM-DD (default: latest session)")
     ex.add_argument("--start-time", default=None, help="first snapshot HH:MM:SS (default 09:15:00)")
     ex.add_argument("--end-time", default=None, help="session end HH:MM:SS (default 15:00:00)")
+    ex.add_argument("--tape", default=None, help="replay a recorded/saved day instead of generating one")
     ex.add_argument("--cash", type=float, default=1_000_000.0, help="cash of each account opened on first use")
     ex.add_argument("--remark-max-len", type=int, default=None, help="truncate order_remark like some brokers")
     ex.add_argument("--faults", default=None,
@@ -112,7 +113,7 @@ def cmd_exec(args) -> int:
     world_kwargs = {k: v for k, v in (("start_time", args.start_time), ("end_time", args.end_time)) if v}
     rt = sim.install(seed=args.seed, market=market, n_stocks=args.stocks, n_etfs=args.etfs, trade_date=args.date,
                      speed=args.speed, cash=args.cash, remark_max_len=args.remark_max_len, faults=faults,
-                     world_kwargs=world_kwargs)
+                     world_kwargs=world_kwargs, tape=args.tape)
     if not os.path.exists(args.script):
         print(f"python -m sim exec: script {args.script} not found", file=sys.stderr)
         return 2

@@ -229,3 +229,24 @@ def test_credit_account_is_not_simulated(trader):
         t.order_stock(StockAccount("cr", "CREDIT"), CODE, c.STOCK_BUY, 100, c.FIX_PRICE, 10.0)
     with pytest.raises(NotImplementedError, match="query_credit_detail"):
         t.query_credit_detail(acc)
+
+
+def test_accounts_open_on_first_use_with_configured_cash_and_positions(install_sim):
+    install_sim(cash=50_000.0, positions={CODE: 1000})
+    from xtquant import xtconstant as c
+    from xtquant.xttrader import XtQuantTrader
+    from xtquant.xttype import StockAccount
+
+    t = XtQuantTrader("/any/userdata_mini", 987654)
+    t.start()
+    t.connect()
+    acc = StockAccount("any id string at all")
+    assert t.query_stock_asset(acc).cash == 50_000.0
+    pos = t.query_stock_position(acc, CODE)
+    assert pos.volume == 1000 and pos.can_use_volume == 1000
+    sim.run_until("09:31:00")
+    bid = next(p for p in sim.runtime().world.full_tick([CODE])[CODE]["bidPrice"] if p > 0)
+    oid = t.order_stock(acc, CODE, c.STOCK_SELL, 300, c.FIX_PRICE, bid)
+    sim.advance(5)
+    assert t.query_stock_order(acc, oid).order_status == c.ORDER_SUCCEEDED
+    assert t.query_stock_position(acc, CODE).volume == 700
