@@ -51,8 +51,12 @@ def sma(x, n):
     out = np.full_like(a, np.nan)
     if a.shape[1] < n:
         return out
-    c = np.cumsum(np.concatenate([np.zeros((a.shape[0], 1)), a], axis=1), axis=1)
-    out[:, n - 1:] = (c[:, n:] - c[:, :-n]) / float(n)
+    valid = np.isfinite(a)
+    zero = np.zeros((a.shape[0], 1))
+    c = np.cumsum(np.concatenate([zero, np.where(valid, a, 0.0)], axis=1), axis=1)
+    k = np.cumsum(np.concatenate([zero, valid.astype(np.float64)], axis=1), axis=1)
+    full = (k[:, n:] - k[:, :-n]) == n       # a NaN inside the window makes the average NaN, not later ones
+    out[:, n - 1:] = np.where(full, (c[:, n:] - c[:, :-n]) / float(n), np.nan)
     return out
 
 
@@ -60,17 +64,20 @@ def ema(x, n):
     """Exponential moving average, alpha = 2/(n+1), seeded with the first valid value (as QMT/TDX do)."""
     a = as_matrix(x)
     alpha = 2.0 / (n + 1.0)
-    out = np.empty_like(a)
-    prev = a[:, 0].copy()
-    out[:, 0] = prev
-    for j in range(1, a.shape[1]):
-        cur = a[:, j]
+    t = np.ascontiguousarray(a.T)          # [days x stocks]: each step reads one contiguous row
+    out = np.empty_like(t)
+    prev = t[0].copy()
+    out[0] = prev
+    has_nan = bool(np.isnan(t).any())
+    for j in range(1, t.shape[0]):
+        cur = t[j]
         nxt = prev + alpha * (cur - prev)
-        # a NaN today keeps yesterday's average; a NaN yesterday (not yet started) starts at today's value
-        nxt = np.where(np.isnan(cur), prev, np.where(np.isnan(prev), cur, nxt))
-        out[:, j] = nxt
+        if has_nan:
+            # a NaN today keeps yesterday's average; a NaN yesterday (not yet started) starts at today's value
+            nxt = np.where(np.isnan(cur), prev, np.where(np.isnan(prev), cur, nxt))
+        out[j] = nxt
         prev = nxt
-    return out
+    return np.ascontiguousarray(out.T)
 
 
 def macd(close, fast=12, slow=26, signal=9):
@@ -82,17 +89,14 @@ def macd(close, fast=12, slow=26, signal=9):
 
 
 def crossed_above(a, b, within=1):
-    """True where a crossed above b on one of the last `within` days (a>b today-ish, a<=b the day before)."""
-    a = as_matrix(a)
-    b = as_matrix(b)
-    above = a > b
-    cross = above & ~shift(above.astype(np.float64), 1).astype(bool)
-    cross[:, 0] = False
-    if within <= 1:
-        return cross
+    """True where a crossed above b on one of the last `within` days (a>b that day, a<=b the day before)."""
+    with np.errstate(invalid="ignore"):
+        above = as_matrix(a) > as_matrix(b)
+    cross = np.zeros_like(above)
+    cross[:, 1:] = above[:, 1:] & ~above[:, :-1]
     out = cross.copy()
-    for k in range(1, within):
-        out |= shift(cross.astype(np.float64), k) == 1.0
+    for k in range(1, min(within, cross.shape[1])):
+        out[:, k:] |= cross[:, :-k]
     return out
 
 
@@ -101,8 +105,8 @@ def rolling_max(x, n, include_today=True):
     a = as_matrix(x)
     src = a if include_today else shift(a, 1)
     out = src.copy()
-    for k in range(1, n):
-        out = np.fmax(out, shift(src, k))
+    for k in range(1, min(n, a.shape[1])):
+        np.fmax(out[:, k:], src[:, :-k], out=out[:, k:])
     start = n - 1 if include_today else n
     out[:, :min(start, a.shape[1])] = np.nan
     return out

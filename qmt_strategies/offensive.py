@@ -138,9 +138,32 @@ def technical_score_matrix(close, high, volume, vr_days=5, breakout_days=20, cro
     return pts
 
 
-def technical_score(close, high, volume, **kw):
-    """Technical score 0..10 on the last day (see technical_score_matrix)."""
-    return technical_score_matrix(close, high, volume, **kw)[:, -1]
+def technical_score(close, high, volume, vr_days=5, breakout_days=20, cross_within=3):
+    """Technical score 0..10 on the last day (the rules of technical_score_matrix, computing only what the
+    last day needs: full EMAs for MACD, then the tail of every other indicator)."""
+    c = ind.ffill(close)
+    h = ind.ffill(high)
+    v = ind.as_matrix(volume)
+    n_days = c.shape[1]
+    dif, dea, _ = ind.macd(c)
+    tail = cross_within + 1
+    dif_t, dea_t = dif[:, -tail:], dea[:, -tail:]
+    last = c[:, -1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        above = dif_t > dea_t
+        cross = (above[:, 1:] & ~above[:, :-1]).any(axis=1) if n_days > 1 else np.zeros(len(last), bool)
+        pts = 2.0 * above[:, -1] + 2.0 * cross + 1.0 * (dif_t[:, -1] > 0)
+        if n_days > vr_days:
+            vr = v[:, -1] / v[:, -vr_days - 1:-1].mean(axis=1)
+            pts += np.where(vr >= 1.5, 2.0, np.where(vr >= 1.2, 1.0, 0.0))
+        if n_days > breakout_days:
+            pts += 2.0 * (last > np.fmax.reduce(h[:, -breakout_days - 1:-1], axis=1))
+        if n_days >= 60:
+            ma20 = c[:, -20:].mean(axis=1)
+            ma60 = c[:, -60:].mean(axis=1)
+            pts += 1.0 * ((last > ma20) & (ma20 > ma60))
+    pts[np.isnan(last)] = 0.0
+    return pts
 
 
 # ---------------------------------------------------------------- chip / main force

@@ -140,9 +140,8 @@ def update_holdings(store, etf_codes: Iterable[str], year: int | str = "", quiet
     """etf_holdings: QMT baskets via xtdata when present, else disclosed holdings (quarterly reports)."""
     n = 0
     for code in _progress(list(etf_codes), "holdings", quiet):
-        if xt.available():
-            df, source = xt.etf_basket(code), "basket"
-        else:
+        df, source = (xt.etf_basket(code), "basket") if xt.available() else (None, "")
+        if df is None or df.empty:        # no QMT, or no creation basket for this ETF today
             df, source = L.load_etf_holdings(code, year), "disclosed"
         n += store.upsert_reference("etf_holdings", _rows(df, {
             "etf_code": "etf_code", "as_of_date": "as_of_date", "component_code": "component_code",
@@ -181,7 +180,9 @@ def update_financials(store, codes: Iterable[str], quiet: bool = False) -> int:
         "SELECT code, MAX(report_period) FROM finance_data WHERE eps IS NOT NULL GROUP BY code")}
     n = 0
     for code in _progress([c for c in codes if have.get(c, "") < latest.isoformat()], "financials", quiet):
-        df = xt.financials(code) if xt.available() else L.load_financials(code)
+        df = xt.financials(code) if xt.available() else None
+        if df is None or df.empty:        # no QMT, or QMT has no statements for it
+            df = L.load_financials(code)
         rows = _rows(df, {"code": "code", "report_period": "report_period", "roe": "roe", "eps": "eps"})
         n += store.upsert_reference("finance_data", _merge(store, "finance_data", ("code", "report_period"), rows))
     return n

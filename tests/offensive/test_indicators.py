@@ -67,3 +67,8 @@ def test_rolling_max_matches_naive(x, n):
     out = ind.rolling_max(x, n)
     for j in range(n - 1, x.shape[1]):
         assert np.allclose(out[:, j], x[:, j - n + 1:j + 1].max(axis=1))
+
+
+def test_sma_nan_only_spoils_its_own_windows():
+    out = ind.sma([[np.nan, 1, 2, 3, 4]], 2)[0]
+    assert np.isnan(out[:2]).all() and out[2:].tolist() == [1.5, 2.5, 3.5]

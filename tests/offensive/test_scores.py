@@ -1,6 +1,8 @@
 """Golden tests for every offensive-layer score, the composite, TP/SL and rotation."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qmt_strategies import offensive as off
 from qmt_strategies.types import Fill
@@ -141,3 +143,16 @@ def test_rotation_day_rules_and_rotation_sells():
                     prev_trade_date=20261127)
     assert sorted((s.code, s.action, s.signal_id.split(":")[-1]) for s in out) == [
         ("600001.SH", "sell", "rotation"), ("600002.SH", "buy", "entry")]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(2, 90), st.booleans())
+def test_last_day_technical_score_equals_matrix_last_column(seed, days, gaps):
+    """The fast last-day path and the [stocks x days] matrix apply the same rules."""
+    rng = np.random.default_rng(seed)
+    c = 10 * np.exp(np.cumsum(rng.normal(0, 0.03, (6, days)), axis=1))
+    h = c * (1 + rng.uniform(0, 0.02, (6, days)))
+    v = rng.uniform(1e3, 1e5, (6, days))
+    if gaps:
+        c[rng.uniform(size=c.shape) < 0.1] = np.nan
+    assert off.technical_score(c, h, v).tolist() == off.technical_score_matrix(c, h, v)[:, -1].tolist()
