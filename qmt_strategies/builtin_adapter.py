@@ -395,7 +395,8 @@ class BuiltinAdapter:
         verdict = self.risk.check(code, side, price, qty, total, {c: v[:2] for c, v in positions.items()},
                                   prices, live, now_ms)
         o = {"code": code, "side": side, "price": float(price), "quantity": int(qty), "filled": 0, "value": 0.0,
-             "status": 0, "strategy": strategy, "exit": exit_reason, "sysid": "", "reason": reason}
+             "status": 0, "strategy": strategy, "exit": exit_reason, "sysid": "", "reason": reason,
+             "sent_ms": int(now_ms)}
         self.orders[cid] = o
         if verdict is not None:
             o["status"] = 57
