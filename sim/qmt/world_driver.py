@@ -129,8 +129,8 @@ class WorldRunner(QmtRunner):
         inst = self.world.instruments.get(code, {})
         if pr_type == R.PR_LIMIT:
             return float(inst.get("UpStopPrice" if buy else "DownStopPrice", 0.0))
-        if t is None:
-            return 0.0
+        if t is None or not t.get("lastPrice"):
+            return float(inst.get("PreClose", 0.0))           # before the first tick: the previous close
         ask, bid, last = t["askPrice"][0], t["bidPrice"][0], t["lastPrice"]
         if pr_type == R.PR_SELL1:
             return ask or last
@@ -237,7 +237,7 @@ class WorldRunner(QmtRunner):
                 self._send_pending()
                 self.C.timelist.append(bar_t)
             self._bar(handlebar, len(self.C.timelist) - 1, new=new)
-        self._send_pending()
+        self.pending_orders = []                         # quickTrade=0 orders of the unfinished last bar never go out
         self.flush_callbacks()
         self._call("stop")
         a = w.exchange.asset(self.account_id) if self.account_id in w.exchange.accounts else None
