@@ -439,6 +439,10 @@ class OffensiveLayerStrategy:
                 out.extend(self._exit_checks(code, float(prices[code]), None, trade_date, ts_ms))
         return out
 
+    def cancel_exit(self, code):
+        """The exit order for `code` ended without selling everything: allow a new exit signal."""
+        self.pending_exits.discard(code)
+
     def on_fill(self, fill, signal=None):
         """Track holdings from fills; a buy fill uses its signal's TP/SL (or the default percentages)."""
         if fill.side == ACTION_BUY:

@@ -87,7 +87,7 @@ def etf_sector_flow(change_pct, amount, prev_amount, high=None, low=None, close=
     """ETF-method sector flow for n sectors (arrays of length n); see the module doc for the formulas."""
     chg = _f(change_pct)
     amt = _f(amount)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         vr = np.where(_f(prev_amount) > 0, amt / _f(prev_amount), np.nan)
     if main_net_inflow is not None:
         flow = _f(main_net_inflow)
@@ -98,7 +98,7 @@ def etf_sector_flow(change_pct, amount, prev_amount, high=None, low=None, close=
         flow = chaikin_flow(amt, high, low, close)
     else:
         raise ValueError("need main_net_inflow or high/low/close to estimate the net flow")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         fr = np.where(amt > 0, flow / amt, 0.0)
     c_term = np.clip((np.where(np.isfinite(chg), chg, 0.0) + 3.0) / 6.0, 0, 1)
     v_term = np.clip((np.where(np.isfinite(vr), vr, 1.0) - 0.5) / 1.5, 0, 1)

@@ -61,3 +61,21 @@ def test_percentile_and_light_golden():
     assert val.percentile_over_window(dates, values, years=1, asof=asof, min_points=10) == 100.0
     assert val.percentile_over_window(dates[:5], values[:5], years=5, min_points=10) is None
     assert val.window_start(datetime.date(2024, 2, 29), 1) == datetime.date(2023, 3, 1)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+
+@settings(max_examples=80, deadline=None)
+@given(arrays(np.float64, 12, elements=st.floats(-11, 11)), arrays(np.float64, 12, elements=st.floats(0, 1e10)),
+       arrays(np.float64, 12, elements=st.floats(0, 1e10)), arrays(np.float64, 12, elements=st.floats(-1e10, 1e10)))
+def test_sector_flow_bounds_and_ranking(chg, amt, prev, flow):
+    r = sf.etf_sector_flow(chg, amt, prev, main_net_inflow=flow)
+    assert ((r.score >= 0) & (r.score <= 100)).all()
+    assert (r.stars == sf.stars_of(r.score)).all() and set(r.stars) <= {1, 2, 3, 4, 5}
+    assert sorted(r.rank) == list(range(1, 13))
+    order = np.argsort(r.rank)
+    assert (np.diff(r.score[order]) <= 1e-9).all()
+    assert set(r.label) <= set(sf.LABELS)
