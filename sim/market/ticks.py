@@ -38,6 +38,7 @@ class Frame:
     bid_p: np.ndarray
     ask_v: np.ndarray     # int64 [K, 5] lots
     bid_v: np.ndarray
+    times: np.ndarray | None = None   # int64 [K] per-code tick times (recorded tapes); None = all time_ms
 
     def __len__(self) -> int:
         return int(self.idx.size)
@@ -48,7 +49,9 @@ def build_ticks(codes: np.ndarray, f: Frame, times: list | None = None) -> dict[
     k = len(f)
     if k == 0:
         return {}
-    t = times if times is not None else [f.time_ms] * k
+    if times is None:
+        times = f.times.tolist() if f.times is not None else [f.time_ms] * k
+    t = times
     zero = [0.0] * k
     return {
         c: {"time": tm, "lastPrice": lp, "open": op, "high": hi, "low": lo, "lastClose": pc, "amount": am,
@@ -84,7 +87,7 @@ class Latest:
     def apply(self, f: Frame) -> None:
         """Record a frame's values as the codes' latest."""
         i = f.idx
-        self.time[i] = f.time_ms
+        self.time[i] = f.times if f.times is not None else f.time_ms
         self.seen[i] = True
         for name in FLOAT_FIELDS + INT_FIELDS + BOOK_FIELDS:
             getattr(self, name)[i] = getattr(f, name)
