@@ -23,6 +23,17 @@ class StrategySettings(Section):
     scan_interval: int = Field(60, ge=1, le=3600, description="seconds between full evaluations when not event-driven")
 
 
+class LimitUpEtf(Section):
+    premium_priced_in_fraction: float = Field(0.5, ge=0, le=1, description="skip an ETF whose premium is already ≥ this fraction × stock weight × the stock's limit ratio")
+    signal_states: tuple[Literal["touched", "sealed", "broken", "one_word"], ...] = Field(
+        ("sealed", "one_word"), min_length=1, max_length=4, description="limit-up states that produce signals")
+    position_budget: float = Field(100_000, gt=0, le=1e9, description="CNY per ETF position")
+    max_positions: int = Field(5, ge=1, le=50, description="ETF positions opened per day")
+    buy_price_ticks: int = Field(2, ge=0, le=20, description="buy limit price = ask1 + this many ticks, capped by the cage and the limit")
+    exit_after_days: int = Field(1, ge=1, le=20, description="time exit on this trading day after entry (T+1 earliest)")
+    max_tick_age_ms: int = Field(60_000, ge=3_000, le=3_600_000, description="ticks older than this at scan time are ignored")
+
+
 class TradingHours(Section):
     morning: tuple[str, str] = Field(("09:30", "11:30"), description="continuous session, morning (HH:MM, HH:MM)")
     afternoon: tuple[str, str] = Field(("13:00", "15:00"), description="continuous session and close, afternoon (HH:MM, HH:MM)")
@@ -156,6 +167,7 @@ class AppConfig(Section):
 
     mode: Literal["sim", "live"] = Field("sim", description="sim: fake xtquant and matching engine; live: the real miniQMT")
     strategy: StrategySettings = Field(default_factory=StrategySettings, description="limit-up ETF strategy")
+    limit_up_etf: LimitUpEtf = Field(default_factory=LimitUpEtf, description="limit-up → ETF strategy details")
     trading_hours: TradingHours = Field(default_factory=TradingHours, description="trading sessions")
     signal_evaluation: SignalEvaluation = Field(default_factory=SignalEvaluation, description="confidence and risk thresholds")
     notifications: Notifications = Field(default_factory=Notifications, description="notification channels")
