@@ -1,6 +1,7 @@
 """Every refdata loader against recorded akshare DataFrames, patched at the akshare-function boundary:
 the normal reply, the source unreachable (one sentence), and the columns changed (one sentence)."""
 import datetime as dt
+import inspect
 from pathlib import Path
 
 import akshare as ak
@@ -61,7 +62,10 @@ def _live_mode():
 
 
 def _patch(monkeypatch, fn, result=None, exc=None):
+    real = inspect.signature(getattr(ak, fn))
+
     def fake(*args, **kwargs):
+        real.bind(*args, **kwargs)        # the loader calls akshare with parameters the real function has
         if exc is not None:
             raise exc
         return result.copy()
