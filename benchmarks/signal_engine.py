@@ -163,13 +163,15 @@ def reference(ticks, info, params):
 def median_ms(fn, repeat, setup=None):
     """Median wall time of fn(setup()) in ms; setup (untimed) builds the push just before, as xtquant does."""
     ts = []
-    for _ in range(repeat):
-        arg = setup() if setup else None
-        gc.collect()
-        gc.disable()                          # the push's own garbage is xtquant's cost, not ours
-        t0 = time.perf_counter()
-        fn(arg) if setup else fn()
-        ts.append((time.perf_counter() - t0) * 1000.0)
+    gc.disable()                              # building pushes makes garbage: xtquant's cost, not ours
+    try:
+        for _ in range(repeat):
+            arg = setup() if setup else None
+            t0 = time.perf_counter()
+            fn(arg) if setup else fn()
+            ts.append((time.perf_counter() - t0) * 1000.0)
+            del arg
+    finally:
         gc.enable()
     return statistics.median(ts)
 

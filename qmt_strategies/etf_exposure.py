@@ -56,6 +56,8 @@ class Holdings(object):
         self.ends = np.cumsum(counts)
         self.starts = self.ends - counts
         self.etf_index = dict((c, i) for i, c in enumerate(self.etf_codes))
+        self._nonempty = np.nonzero(counts > 0)[0]
+        self._seg_starts = self.starts[self._nonempty]
         # static parts of the valuation: value = coef x price + const (weight rows handled apart)
         self._coef = np.where(self.must_cash | self.is_weight, 0.0, self.qty)
         self._const = np.where(self.must_cash, self.sub_amount, 0.0)
@@ -146,7 +148,10 @@ class Holdings(object):
             val[zero] = self.sub_amount[zero]        # unknown price: the PCF's cash amount, if any
         self.priced = ~zero
         self.value = val
-        self.total = np.bincount(self.etf_of, val, minlength=len(self.etf_codes)) + self.cash + self.other_weight
+        sums = np.add.reduceat(val, self._seg_starts) if len(val) else np.zeros(0)
+        total = self.cash + self.other_weight
+        total[self._nonempty] += sums
+        self.total = total
         self._weight = None
         return val
 
@@ -210,8 +215,10 @@ class Holdings(object):
         if not len(etfs):
             return np.zeros(0)
         idx, seg, offs = self._segments(etfs)
-        w = self.weights_of(idx)
-        order = np.lexsort((-w, seg))
-        pos_in = np.arange(len(order)) - offs[seg[order]]
-        top = pos_in < k
-        return np.bincount(seg[order][top], w[order][top], minlength=len(etfs))
+        lens = self.ends[etfs] - self.starts[etfs]
+        width = int(lens.max()) if len(lens) else 0
+        mat = np.zeros((len(etfs), max(width, 1)))
+        mat[seg, np.arange(len(idx)) - offs[seg]] = self.weights_of(idx)
+        if width > k:
+            mat = -np.partition(-mat, k - 1, axis=1)[:, :k]
+        return mat.sum(axis=1)

@@ -82,15 +82,15 @@ def loop_edge(h, snap, etfs, costs=None):
         return LoopEdge(etfs, nan, nan, nan, nan, nan, np.zeros(ne, bool))
     idx, seg, _ = h._segments(etfs)
     rows = h.comp_row[idx]
-    snap.load_details(np.concatenate([h.etf_rows[etfs], rows]))
     qty = h.qty[idx]
     px = h.component_prices(snap)[idx]
     must = h.must_cash[idx]
     flag = h.flag[idx]
     ask1 = snap.ask[rows, 0]
     bid1 = snap.bid[rows, 0]
-    buy_val, _ = _take(qty, snap.ask[rows], snap.ask_vol[rows], ask1)
-    sell_val, _ = _take(qty, snap.bid[rows], snap.bid_vol[rows], bid1)
+    depth = snap.book_fresh(rows)[:, None]       # stale or unread depth: take everything at the touch
+    buy_val, _ = _take(qty, snap.ask[rows], np.where(depth, snap.ask_vol[rows], 0.0), ask1)
+    sell_val, _ = _take(qty, snap.bid[rows], np.where(depth, snap.bid_vol[rows], 0.0), bid1)
     can_buy = ask1 > 0
     subst = qty * px * (1.0 + h.sub_ratio[idx])
     buy_cost = np.where(must, h.sub_amount[idx], np.where(can_buy, buy_val, subst))
@@ -109,8 +109,9 @@ def loop_edge(h, snap, etfs, costs=None):
     er = h.etf_rows[etfs]
     unit = h.unit[etfs]
     cash = h.cash[etfs]
-    etf_sell, sold = _take(unit, snap.bid[er], snap.bid_vol[er], snap.bid[er, 0])
-    etf_buy, bought = _take(unit, snap.ask[er], snap.ask_vol[er], snap.ask[er, 0])
+    edepth = snap.book_fresh(er)[:, None]
+    etf_sell, sold = _take(unit, snap.bid[er], np.where(edepth, snap.bid_vol[er], 0.0), snap.bid[er, 0])
+    etf_buy, bought = _take(unit, snap.ask[er], np.where(edepth, snap.ask_vol[er], 0.0), snap.ask[er, 0])
     with np.errstate(divide="ignore", invalid="ignore"):
         etf_fill = np.minimum(sold, bought) / unit
         create = (etf_sell * (1 - costs.etf_commission) - basket_buy - cash - fee_buy -

@@ -47,39 +47,48 @@ class LimitTracker(object):
         n = snap.n
         if n > self.n:
             self._alloc(n)
-        valid = snap.valid[:n]
-        bid1 = snap.bid[:n, 0]
-        ask1 = snap.ask[:n, 0]
+        # only rows that reach the limit (price or book) or sealed earlier can be in a non-'not' state
         if self.side == "up":
-            lim = snap.up[:n]
-            book = (np.abs(bid1 - lim) < _EPS) & (ask1 <= 0)
-            reached = snap.high[:n] >= lim - _EPS
-            never_off = snap.low[:n] >= lim - _EPS
-            vol = snap.bid_vol[:n, 0]
+            lim_all = snap.up[:n]
+            near = (snap.high[:n] >= lim_all - _EPS) | (snap.bid[:n, 0] >= lim_all - _EPS)
         else:
-            lim = snap.down[:n]
-            book = (np.abs(ask1 - lim) < _EPS) & (bid1 <= 0) & (lim > 0)
-            reached = (snap.low[:n] <= lim + _EPS) & (lim > 0)
-            never_off = snap.high[:n] <= lim + _EPS
-            vol = snap.ask_vol[:n, 0]
+            lim_all = snap.down[:n]
+            near = (lim_all > 0) & ((snap.low[:n] <= lim_all + _EPS) |
+                                    ((snap.ask[:n, 0] > 0) & (snap.ask[:n, 0] <= lim_all + _EPS)))
+        r = np.nonzero(near | self.ever_sealed[:n])[0]
+        if not len(r):
+            return self.state[:n]
+        lim = lim_all[r]
+        valid = snap.valid[r]
+        bid1 = snap.bid[r, 0]
+        ask1 = snap.ask[r, 0]
+        if self.side == "up":
+            book = (np.abs(bid1 - lim) < _EPS) & (ask1 <= 0)
+            reached = snap.high[r] >= lim - _EPS
+            never_off = snap.low[r] >= lim - _EPS
+            vol = snap.bid_vol[r, 0]
+        else:
+            book = (np.abs(ask1 - lim) < _EPS) & (bid1 <= 0)
+            reached = snap.low[r] <= lim + _EPS
+            never_off = snap.high[r] <= lim + _EPS
+            vol = snap.ask_vol[r, 0]
         sealed = valid & book & np.isfinite(lim)
-        was = self.sealed[:n]
-        broke = valid & was & ~sealed
-        self.breaks[:n] += broke
-        first = sealed & (self.first_seal_ms[:n] == 0)
-        self.first_seal_ms[:n] = np.where(first, snap.time[:n], self.first_seal_ms[:n])
-        ever = self.ever_sealed[:n] | sealed
-        self.ever_sealed[:n] = ever
+        was = self.sealed[r]
+        self.breaks[r] += valid & was & ~sealed
+        first = self.first_seal_ms[r]
+        self.first_seal_ms[r] = np.where(sealed & (first == 0), snap.time[r], first)
+        ever = self.ever_sealed[r] | sealed
+        self.ever_sealed[r] = ever
         new_state = np.where(sealed, np.where(never_off, ONE_WORD, SEALED),
-                             np.where(ever, BROKEN, np.where(reached & valid, TOUCHED, NOT)))
-        self.state[:n] = np.where(valid, new_state, self.state[:n])
-        self.sealed[:n] = np.where(valid, sealed, was)
-        fin_lim = np.where(np.isfinite(lim), lim, 0.0)
-        self.seal_volume[:n] = np.where(sealed, vol, np.where(valid, 0.0, self.seal_volume[:n]))
-        self.seal_amount[:n] = self.seal_volume[:n] * fin_lim
-        fv = snap.float_volume[:n]
+                             np.where(ever, BROKEN, np.where(reached, TOUCHED, NOT)))
+        self.state[r] = np.where(valid, new_state, self.state[r])
+        self.sealed[r] = np.where(valid, sealed, was)
+        seal_vol = np.where(sealed, vol, np.where(valid, 0.0, self.seal_volume[r]))
+        self.seal_volume[r] = seal_vol
+        self.seal_amount[r] = seal_vol * np.where(np.isfinite(lim), lim, 0.0)
+        fv = snap.float_volume[r]
         with np.errstate(divide="ignore", invalid="ignore"):
-            self.seal_ratio[:n] = np.where(fv > 0, self.seal_volume[:n] / fv, np.nan)
+            self.seal_ratio[r] = np.where(fv > 0, seal_vol / fv, np.nan)
         return self.state[:n]
 
     def rows_in(self, states):

@@ -101,6 +101,7 @@ class LimitUpEtfStrategy(object):
         up = self.limits.up
         fresh = snap.valid[:n] & (snap.time[:n] >= now_ms - p.max_tick_age_ms)
         hot = fresh & self._state_ok[up.state[:n]]
+        self._watch(snap, n)
         pairs = h.related(hot, p.min_weight)
         if not len(pairs):
             self.last_eval = None
@@ -108,7 +109,6 @@ class LimitUpEtfStrategy(object):
         e = h.etf_of[pairs]
         srow = h.comp_row[pairs]
         erow = h.etf_rows[e]
-        snap.load_details(np.unique(erow))                 # turnover and book of the candidate ETFs
         weight = h.weights_of(pairs)
         rank = h.ranks(pairs)
         ue, inv = np.unique(e, return_inverse=True)
@@ -156,6 +156,15 @@ class LimitUpEtfStrategy(object):
             self._opened.add(etf)
             intents.append(self._intent(sig, now_ms, day))
         return StrategyOutput(signals, intents)
+
+    def _watch(self, snap, n):
+        """Ask the snapshot for the 5-level book of ETFs that hold, with weight, stocks near limit-up."""
+        p, h = self.params, self.holdings
+        up = snap.up[:n]
+        near = snap.valid[:n] & np.isfinite(up) & (snap.last[:n] >= up * (1 - p.watch_near_limit_pct))
+        ent = h.entries_of_rows(np.nonzero(near)[0])
+        ent = ent[h.weights_of(ent) >= p.min_weight]
+        snap.set_watch(np.unique(h.etf_rows[h.etf_of[ent]]))
 
     def _order_size(self, snap, erow):
         """Limit price (units) inside cage and limit-up, and lot-rounded quantity within the budget."""

@@ -2,8 +2,8 @@
 
 Only the fields every signal needs are pulled from all dicts on each push (that extraction, not the numpy
 work, is the cost): time, lastPrice, high, low, bid1, ask1; lastClose once per row per day. Detail fields
-(open, amount, pvolume, stockStatus, 5-level book) are read lazily with load_details(rows) for the few rows
-that need them (rows at a limit price are loaded automatically); the push dicts are kept by reference.
+(open, amount, pvolume, stockStatus, 5-level book) are read only for rows whose book sits at a limit price
+and rows the strategy watches (set_watch); ETF rows always get amount/pvolume. No reference to the push is kept (freeing it stays the caller's cost, after the signals).
 `full=True` pulls every field for every row. Bad values are masked and counted per reason.
 """
 from itertools import chain
@@ -18,6 +18,9 @@ _R_MISSING, _R_TYPE, _R_NAN, _R_NONPOS, _R_STALE, _R_BAND = range(1, 7)
 LEVELS = 5
 
 _ROW_FIELDS = (("time", "time"), ("lastPrice", "last"), ("high", "high"), ("low", "low"))
+_G_ROW4 = itemgetter(*(k for k, _ in _ROW_FIELDS))
+_G_BA = itemgetter("bidPrice", "askPrice")
+_G_AV = itemgetter("amount", "pvolume")
 _DETAIL_FIELDS = (("open", "open"), ("amount", "amount"), ("pvolume", "volume"), ("stockStatus", "status"))
 _G_BID = itemgetter("bidPrice")
 _G_ASK = itemgetter("askPrice")
@@ -45,6 +48,14 @@ def _book(vals, getter):
     return flat.reshape(n, LEVELS)
 
 
+def _pick(vals, positions):
+    """The dicts at some positions of the push (C-speed for many)."""
+    p = positions.tolist()
+    if len(p) < 2:
+        return [vals[i] for i in p]
+    return list(itemgetter(*p)(vals))
+
+
 def _num(v):
     """Scalar check for the slow path: float value, or a reason code."""
     if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
@@ -64,8 +75,8 @@ class Snapshot(object):
                ("time", np.float64, 0.0), ("last", np.float64, 0.0), ("high", np.float64, 0.0),
                ("low", np.float64, 0.0), ("open", np.float64, 0.0), ("amount", np.float64, 0.0),
                ("volume", np.float64, 0.0), ("status", np.float64, 0.0),
-               ("valid", bool, False), ("seen", bool, False), ("row_push", np.int64, 0),
-               ("detail_push", np.int64, 0), ("_ref", object, None))
+               ("valid", bool, False), ("seen", bool, False), ("watch", bool, False),
+               ("detail_time", np.float64, -1.0))
     _BOOKS = ("bid", "ask", "bid_vol", "ask_vol")
 
     def __init__(self, codes=(), trade_date=None, full=False, max_age_ms=0, book_lot=100,
@@ -86,10 +97,7 @@ class Snapshot(object):
         self.version = 0
         self._keys = None
         self._rows = None
-        self._pos = None
-        self._covers_all = False
-        self._pushes = {}
-        self._prev_push = (0, None)
+        self._etf_pos = None
         self._instr = {}
         self.add_codes(codes)
 
@@ -169,9 +177,6 @@ class Snapshot(object):
             getattr(self, name)[:n] = 0.0
         self.valid[:n] = False
         self.seen[:n] = False
-        self.row_push[:n] = 0
-        self.detail_push[:n] = 0
-        self._pushes = {}
         self.up[:n] = np.inf
         self.down[:n] = 0.0
         self._keys = None
@@ -207,9 +212,7 @@ class Snapshot(object):
             self.add_codes(keys)
             self._keys = keys
             self._rows = np.fromiter(map(self.index.__getitem__, keys), np.int64, len(keys))
-            self._pos = np.full(self.n, -1, np.int64)
-            self._pos[self._rows] = np.arange(len(keys))
-            self._covers_all = len(keys) == self.n and np.all(self._pos >= 0)
+            self._etf_pos = np.nonzero(self.board[self._rows] == ashare.BOARD_ETF)[0]
         rows = self._rows
         vals = list(ticks.values())
         m = len(vals)
@@ -234,24 +237,37 @@ class Snapshot(object):
         self.valid[ok] = True
         # stale rows keep their earlier data and validity; other bad rows are masked until fixed
         self.valid[rows[(reason > 0) & (reason != _R_STALE)]] = False
-        self.version += 1
-        self._remember_push(vals, ok)
         if self.full:
-            self.detail_push[ok] = self.version
+            self.detail_time[ok] = self.time[ok]
+        else:
+            self._eager_details(vals, rows, okpos, reason)
+            okpos = np.nonzero(reason == 0)[0]
+            ok = rows[okpos]
+        self.version += 1
         counts = np.bincount(reason, minlength=len(REASONS) + 1)
         for i, r in enumerate(REASONS):
             c = int(counts[i + 1])
             self.last_bad[r] = c
             self.bad_counts[r] += c
-        if not self.full:
-            self._load_at_limit(ok)
         self.pushed_rows = ok
         return ok
 
     def _extract(self, vals, col, lvl1, book):
         cols = {}
-        for k, name in _ROW_FIELDS:
-            cols[name] = col(vals, k)
+        if col is _col:                      # fast path: one pass for the scalars, one for bid1/ask1
+            m = len(vals)
+            a = np.fromiter(map(pos, chain.from_iterable(map(_G_ROW4, vals))), np.float64, 4 * m).reshape(m, 4)
+            for j, (_, name) in enumerate(_ROW_FIELDS):
+                cols[name] = a[:, j]
+            if not self.full:
+                b = np.fromiter(map(pos, map(_G_FIRST, chain.from_iterable(map(_G_BA, vals)))), np.float64,
+                                2 * m).reshape(m, 2)
+                cols["bid"] = b[:, :1]
+                cols["ask"] = b[:, 1:]
+                return cols
+        else:
+            for k, name in _ROW_FIELDS:
+                cols[name] = col(vals, k)
         if self.full:
             for k, name in _DETAIL_FIELDS:
                 cols[name] = col(vals, k)
@@ -334,77 +350,67 @@ class Snapshot(object):
         bad = np.where((bad == 0) & band, _R_BAND, bad)
         np.copyto(reason, bad, where=reason == 0, casting="unsafe")
 
-    # ---- lazy detail fields (amount, volume, open, status, 5-level book) ---------------------------
-    def _remember_push(self, vals, ok):
-        """Keep the push so detail fields of a few rows can be read later without touching the rest."""
-        v = self.version
-        if self._covers_all and len(ok) == self.n:
-            self._pushes = {}
-        elif len(ok) == len(vals) and self._prev_push[1] is self._keys:
-            self._pushes.pop(self._prev_push[0], None)     # same codes, all written: fully superseded
-        self._prev_push = (v, self._keys)
-        self._pushes[v] = (vals, self._pos)
-        self.row_push[ok] = v
-        if len(self._pushes) > 16:
-            oldest = min(self._pushes)
-            o_vals, o_pos = self._pushes.pop(oldest)
-            r = np.nonzero(self.row_push[:self.n] == oldest)[0]
-            if len(r):
-                held = np.empty(len(r), object)
-                held[:] = [o_vals[i] for i in o_pos[r]]
-                self._ref[r] = held
-                self.row_push[r] = -1
+    # ---- detail fields (amount, volume, open, status, 5-level book) -------------------------------
+    def _eager_details(self, vals, rows, okpos, reason):
+        """ETF rows: turnover. Watched rows and rows whose book sits at a limit: all details."""
+        r_ok = rows[okpos]
+        b1 = np.rint(self.bid[r_ok, 0] * ashare.PRICE_SCALE)
+        a1 = np.rint(self.ask[r_ok, 0] * ashare.PRICE_SCALE)
+        want = okpos[(b1 == self.up_units[r_ok]) | (a1 == self.down_units[r_ok]) | self.watch[r_ok]]
+        epos = self._etf_pos[reason[self._etf_pos] == 0] if len(self._etf_pos) else self._etf_pos
+        if len(epos):
+            sub = _pick(vals, epos)
+            sub_reason = np.zeros(len(sub), np.int8)
+            try:
+                av = np.fromiter(map(pos, chain.from_iterable(map(_G_AV, sub))), np.float64, 2 * len(sub))
+                amount, volume = av[0::2], av[1::2]
+            except (TypeError, ValueError, KeyError, IndexError):
+                col = self._slow_getters(sub, sub_reason)[0]
+                amount, volume = col(sub, "amount"), col(sub, "pvolume")
+            self._store(rows, epos, sub_reason, reason, {"amount": amount, "volume": volume})
+        if len(want):
+            want = want[reason[want] == 0]
+            sub = _pick(vals, want)
+            sub_reason = np.zeros(len(sub), np.int8)
+            try:
+                cols = self._details(sub, _col, _book)
+            except (TypeError, ValueError, KeyError, IndexError):
+                g = self._slow_getters(sub, sub_reason)
+                cols = self._details(sub, g[0], g[2])
+            good = self._store(rows, want, sub_reason, reason, cols)
+            self.detail_time[good] = self.time[good]
 
-    def ticks_of(self, rows):
-        """The tick dicts that produced the current values of `rows` (None where unknown)."""
-        rows = np.asarray(rows, np.int64)
-        out = [None] * len(rows)
-        pv = self.row_push[rows]
-        for v in np.unique(pv).tolist():
-            sel = np.nonzero(pv == v)[0]
-            if v == -1:
-                for i in sel.tolist():
-                    out[i] = self._ref[rows[i]]
-            elif v in self._pushes:
-                vals, posmap = self._pushes[v]
-                for i, p in zip(sel.tolist(), posmap[rows[sel]].tolist()):
-                    out[i] = vals[p]
-        return out
-
-    def load_details(self, rows):
-        """Fill amount, volume, open, status and the 5-level book for `rows` (no-op when current)."""
-        rows = np.asarray(rows, np.int64)
-        if self.full or not len(rows):
-            return rows
-        rows = rows[(self.detail_push[rows] != self.row_push[rows]) & self.valid[rows]]
-        if not len(rows):
-            return rows
-        vals = self.ticks_of(rows)
-        have = np.array([d is not None for d in vals], bool)
-        rows = rows[have]
-        vals = [d for d in vals if d is not None]
-        reason = np.zeros(len(vals), np.int8)
-        try:
-            cols = self._details(vals, _col, _book)
-        except (TypeError, ValueError, KeyError, IndexError):
-            g = self._slow_getters(vals, reason)
-            cols = self._details(vals, g[0], g[2])
-        fin = np.ones(len(vals), bool)
+    def _store(self, rows, positions, sub_reason, reason, cols):
+        """Write detail columns for good positions; NaN/inf or bad types mask the row. Returns rows written."""
+        fin = np.ones(len(positions), bool)
         for arr in cols.values():
-            fin &= np.isfinite(arr.reshape(len(vals), -1)).all(axis=1)
-        reason[(reason == 0) & ~fin] = _R_NAN
-        okp = reason == 0
-        ok = rows[okp]
+            fin &= np.isfinite(arr.reshape(len(positions), -1)).all(axis=1)
+        sub_reason[(sub_reason == 0) & ~fin] = _R_NAN
+        good = sub_reason == 0
+        r = rows[positions[good]]
         for name, arr in cols.items():
-            getattr(self, name)[ok] = arr[okp]
-        self.detail_push[ok] = self.row_push[ok]
-        bad = rows[~okp]
-        self.valid[bad] = False
-        counts = np.bincount(reason, minlength=len(REASONS) + 1)
-        for i, r in enumerate(REASONS):
-            self.last_bad[r] += int(counts[i + 1])
-            self.bad_counts[r] += int(counts[i + 1])
-        return ok
+            getattr(self, name)[r] = arr[good]
+        bad = positions[~good]
+        reason[bad] = sub_reason[~good]
+        self.valid[rows[bad]] = False
+        return r
+
+    def set_watch(self, rows):
+        """Rows whose detail fields (5-level book, amount...) are read on every push from now on."""
+        self.watch[:self.n] = False
+        self.watch[np.asarray(rows, np.int64)] = True
+
+    def book_fresh(self, rows):
+        """True where the 5-level book of `rows` comes from the row's latest tick."""
+        rows = np.asarray(rows, np.int64)
+        return self.detail_time[rows] == self.time[rows]
+
+    def details_known(self, rows):
+        """True where amount/volume are current: ETF rows, rows at a limit, watched rows, or full mode."""
+        rows = np.asarray(rows, np.int64)
+        if self.full:
+            return np.ones(len(rows), bool)
+        return (self.board[rows] == ashare.BOARD_ETF) | self.book_fresh(rows)
 
     def _details(self, vals, col, book):
         cols = {}
@@ -415,14 +421,6 @@ class Snapshot(object):
         cols["bid_vol"] *= self.book_lot
         cols["ask_vol"] *= self.book_lot
         return cols
-
-    def _load_at_limit(self, ok):
-        """Rows whose book sits at a limit price: load their details (seal volume), few rows."""
-        b1 = np.rint(self.bid[ok, 0] * ashare.PRICE_SCALE)
-        a1 = np.rint(self.ask[ok, 0] * ashare.PRICE_SCALE)
-        at = ok[(b1 == self.up_units[ok]) | (a1 == self.down_units[ok])]
-        if len(at):
-            self.load_details(at)
 
     # ---- views ----------------------------------------------------------------------------------
     def view(self, name):

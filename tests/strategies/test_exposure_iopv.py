@@ -109,6 +109,7 @@ def test_premium_and_loop_edge():
                                                                           red=1900.0)])}
     etf_bid = [3.02, 3.019, 3.018, 3.017, 3.016]
     etf_ask = [3.03, 3.031, 3.032, 3.033, 3.034]
+    s.set_watch(s.add_codes(["510001.SH"]))                 # read its 5-level book on every push
     s.update({"600000.SH": make_tick(10.0, 10.0, bid=[9.99] + [0.0] * 4, ask=[10.0] + [0.0] * 4),
               "600001.SH": make_tick(20.0),
               "510001.SH": make_tick(3.0, 3.02, bid=etf_bid, ask=etf_ask, bid_vol=[10] * 5, ask_vol=[10] * 5,

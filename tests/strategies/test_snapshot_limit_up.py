@@ -55,30 +55,34 @@ def test_partial_push_updates_only_its_rows(tick):
     assert s.n == 2
 
 
-def test_etf_rows_get_five_levels_and_turnover(tick):
+def test_etf_turnover_always_and_five_levels_when_watched(tick):
     s = Snapshot()
     bid = [4.009, 4.008, 4.007, 4.006, 4.005]
     ask = [4.010, 4.011, 4.012, 4.013, 4.014]
-    s.update({"510300.SH": tick(4.0, 4.01, bid=bid, ask=ask, amount=3.0e8, bid_vol=[1, 2, 3, 4, 5]),
-              "600000.SH": tick(10.0, 10.1)})
-    r = s.index["510300.SH"]
-    assert s.amount[r] == 0.0                                # detail fields are lazy
-    assert s.load_details([r]).tolist() == [r]
-    assert s.load_details([r]).tolist() == []                # already current
+    t0 = 1763688600000
+    push = {"510300.SH": tick(4.0, 4.01, bid=bid, ask=ask, amount=3.0e8, bid_vol=[1, 2, 3, 4, 5], t=t0),
+            "600000.SH": tick(10.0, 10.1, t=t0)}
+    s.update(push)
+    r, r_stk = s.index["510300.SH"], s.index["600000.SH"]
+    assert s.amount[r] == 3.0e8 and s.amount[r_stk] == 0.0   # stock details are read only when needed
+    assert s.details_known([r, r_stk]).tolist() == [True, False]
+    assert not s.book_fresh([r])[0] and s.bid[r, 0] == 4.009 and s.bid[r, 1] == 0.0
+    s.set_watch([r])
+    s.update(dict(push, **{"510300.SH": dict(push["510300.SH"], time=t0 + 3000)}))
+    assert s.book_fresh([r])[0]
     assert s.bid[r].tolist() == bid and s.ask[r].tolist() == ask
-    assert s.bid_vol[r].tolist() == [100, 200, 300, 400, 500] and s.amount[r] == 3.0e8
+    assert s.bid_vol[r].tolist() == [100, 200, 300, 400, 500]
     assert s.up[r] == 4.4 and s.down[r] == 3.6
 
 
-def test_full_mode_matches_fast_mode(tick):
+def test_full_mode_matches_fast_mode_on_watched_rows(tick):
     ticks = {"600000.SH": tick(10.0, 10.1), "510300.SH": tick(4.0, 4.01, amount=5.0)}
     a, b = Snapshot(full=True), Snapshot()
     a.update(ticks)
+    b.set_watch(b.add_codes(list(ticks)))
     b.update(ticks)
-    for name in ("last", "high", "low", "time", "up", "down"):
-        assert a.view(name).tolist() == b.view(name).tolist(), name
-    b.load_details([0, 1])
-    for name in ("amount", "volume", "open", "bid", "ask", "bid_vol", "ask_vol"):
+    for name in ("last", "high", "low", "time", "up", "down", "amount", "volume", "open", "bid", "ask",
+                 "bid_vol", "ask_vol"):
         assert a.view(name).tolist() == b.view(name).tolist(), name
 
 
@@ -156,23 +160,26 @@ def test_invalid_row_keeps_state(tick):
     assert lb.up.rows_in([lu.SEALED, lu.ONE_WORD]).tolist() == [0]
 
 
-def test_lazy_details_follow_partial_pushes_and_count_bad_values(tick):
+def test_details_of_etf_rows_and_rows_at_a_limit_with_bad_values_counted(tick):
     s = Snapshot()
     t0 = 1763688600000
-    s.update({"510300.SH": tick(4.0, 4.01, amount=1.0, t=t0), "600000.SH": tick(10.0, 10.1, t=t0)})
-    for k in range(1, 40):                                   # many partial pushes: old ones get folded away
-        code = "600000.SH" if k % 2 else "600001.SH"
-        s.update({code: tick(10.0, 10.1, amount=float(k), t=t0 + 3000 * k)})
-    assert len(s._pushes) <= 16 and (s.row_push[:s.n] == -1).any()
-    r_etf, r_stk = s.index["510300.SH"], s.index["600000.SH"]
-    s.load_details([r_etf, r_stk])
-    assert s.amount[r_etf] == 1.0 and s.amount[r_stk] == 39.0
-    s.load_details([s.index["600001.SH"]])
-    assert s.amount[s.index["600001.SH"]] == 38.0
-    s.update({"600000.SH": dict(tick(10.0, 10.1, t=t0 + 200000), amount="lots")})
-    before = s.bad_counts["bad_type"]
-    assert s.load_details([r_stk]).tolist() == []
-    assert s.bad_counts["bad_type"] == before + 1 and not s.valid[r_stk]
+    s.update({"510300.SH": tick(4.0, 4.01, amount=1.0, t=t0), "600000.SH": _sealed(tick, t0),
+              "600001.SH": tick(10.0, 10.1, t=t0)})
+    r_etf, r_up, r_flat = s.index["510300.SH"], s.index["600000.SH"], s.index["600001.SH"]
+    assert s.amount[r_etf] == 1.0 and s.amount[r_up] == 1.0e8 and s.amount[r_flat] == 0.0
+    assert s.bid_vol[r_up].tolist() == [500000, 100, 100, 100, 100]
+    assert s.book_fresh([r_up, r_flat]).tolist() == [True, False]
+    s.update({"600000.SH": tick(10.0, 10.9, high=11.0, t=t0 + 3000)})     # left the limit: depth stale
+    assert not s.book_fresh([r_up])[0]
+    s.update({"510300.SH": dict(tick(4.0, 4.01, t=t0 + 6000), amount="lots")})
+    assert s.last_bad["bad_type"] == 1 and not s.valid[r_etf]
+    s.update({"510300.SH": dict(tick(4.0, 4.01, t=t0 + 9000), bidVol=[1, 2, float("nan"), 4, 5])})
+    assert s.valid[r_etf]                                     # unwatched: its depth is not read
+    s.set_watch([r_etf])
+    s.update({"510300.SH": dict(tick(4.0, 4.01, t=t0 + 10000), bidVol=[1, 2, float("nan"), 4, 5])})
+    assert s.last_bad["nan"] == 1 and not s.valid[r_etf]
+    s.update({"510300.SH": tick(4.0, 4.02, amount=7.0, t=t0 + 12000)})
+    assert s.valid[r_etf] and s.amount[r_etf] == 7.0
 
 
 def test_new_day_rereads_pre_close(tick):
