@@ -203,6 +203,27 @@ class WorldRunner(QmtRunner):
     # -- the loop -------------------------------------------------------------------------------------------
     def run_world(self) -> RunResult:
         """init, handlebar over history bars, then one handlebar per snapshot (new bar or rerun of the last)."""
+        self._start()
+        self._run_day()
+        return self._finish()
+
+    def run_days(self, worlds) -> RunResult:
+        """Several simulated days in a row (one World each): the script keeps running, the account carries over
+        (cash and positions, sellable the next day); each day's prices come from its own generated World."""
+        first = True
+        for w in worlds:
+            if first:
+                if getattr(self, "world", None) is not w:
+                    self.attach(w)
+                self._start()
+                first = False
+            else:
+                self._next_world(w)
+            self._run_day()
+            self._close_day()
+        return self._finish(record_day=False)
+
+    def _start(self) -> None:
         w = self.world
         self.tick_log: dict[str, list] = {}
         if not self.C.stock_code:
@@ -218,9 +239,12 @@ class WorldRunner(QmtRunner):
         self._set_main_code(self.C.stock_code)
         self.flush_callbacks()
         self._call("after_init")
-        handlebar = self.g.get("handlebar")
+        self._handlebar = self.g.get("handlebar")
         for i in range(len(self.C.timelist)):            # history bars: is_last_bar() is False
-            self._bar(handlebar, i, new=True)
+            self._bar(self._handlebar, i, new=True)
+
+    def _run_day(self) -> None:
+        w = self.world
         today = int(pd.Timestamp(w.trade_date).value // 1_000_000) - 8 * 3_600_000
         logger.info("qmt world run script={} mode={} period={} date={} snapshots={}", self.path.name, self.mode,
                     self.period, w.trade_date, w.n_snapshots)
@@ -236,15 +260,53 @@ class WorldRunner(QmtRunner):
             if new:
                 self._send_pending()
                 self.C.timelist.append(bar_t)
-            self._bar(handlebar, len(self.C.timelist) - 1, new=new)
+            self._bar(self._handlebar, len(self.C.timelist) - 1, new=new)
         self.pending_orders = []                         # quickTrade=0 orders of the unfinished last bar never go out
         self.flush_callbacks()
-        self._call("stop")
+
+    def _close_day(self) -> None:
+        """Record the day's closing equity and its orders/deals."""
+        w = self.world
         a = w.exchange.asset(self.account_id) if self.account_id in w.exchange.accounts else None
         self.result.dates.append(w.trade_date)
         self.result.equity.append(float(a.total_asset) if a else self.cash)
-        self.result.orders = self.detail("ORDER")
-        self.result.deals = self.detail("DEAL")
+        self.result.orders.extend(self.detail("ORDER"))
+        deals = self.detail("DEAL")
+        self.result.deals.extend(deals)
+        self._realize(deals)
+
+    def _realize(self, deals) -> None:
+        """Realised P&L of each sell deal against the running average cost (for the win rate)."""
+        book = getattr(self, "_cost_book", {})
+        self._cost_book = book
+        for d in deals:
+            code = f"{d.m_strInstrumentID}.{d.m_strExchangeID}"
+            vol, cost = book.get(code, (0, 0.0))
+            if d.m_nOffsetFlag == R.FLAG_BUY:
+                book[code] = (vol + d.m_nVolume, cost + d.m_dTradeAmount + d.m_dComssion)
+            elif vol > 0:
+                avg = cost / vol
+                q = min(d.m_nVolume, vol)
+                self.result.realized.append(d.m_dTradeAmount - d.m_dComssion - avg * q)
+                book[code] = (vol - q, cost - avg * q)
+
+    def _next_world(self, w: World) -> None:
+        """Move the account (cash, positions) to the next day's World and keep the script running."""
+        old = self.world
+        acc = self.account_id
+        cash = old.exchange.asset(acc).cash if acc in old.exchange.accounts else self.cash
+        held = {p.stock_code: p.volume for p in old.exchange.positions(acc) if p.volume > 0 and
+                p.stock_code in w.instruments} if acc in old.exchange.accounts else {}
+        old.exchange.remove_listener(self._on_event)
+        self.world = w
+        w.exchange.add_listener(self._on_event)
+        if acc:
+            w.exchange.open_account(acc, cash, held)
+
+    def _finish(self, record_day: bool = True) -> RunResult:
+        self._call("stop")
+        if record_day:
+            self._close_day()
         return self.result
 
     def _bar(self, handlebar, i: int, new: bool) -> None:
@@ -289,12 +351,15 @@ class WorldRunner(QmtRunner):
 
 
 def run_world(args) -> RunResult:
-    """`python -m sim qmt --mode simulation` (or --period 1m/tick): one simulated day from a World."""
+    """`python -m sim qmt --mode simulation` (or --period 1m/tick): one simulated day from a World, or every
+    session in --start..--end for a tick/minute backtest."""
     from sim.qmt.cli import user_args
 
     if args.mode == "backtest" and args.period == "1d":
         raise ScriptError("daily backtests run on bar data; use --mode simulation or --period 1m/tick for a World day")
     tape = getattr(args, "tape", "")
+    if args.mode == "backtest" and args.start and args.end and not tape:
+        return run_world_days(args)
     if tape:
         world = World(tape=tape)
     else:
@@ -305,3 +370,25 @@ def run_world(args) -> RunResult:
                          enforce_imports=not args.allow_any_import)
     runner.attach(world)
     return runner.run_world()
+
+
+def run_world_days(args) -> RunResult:
+    """A tick/minute backtest over every XSHG session in [--start, --end], one generated World per day."""
+    from sim import calendar as xcal
+    from sim.qmt.cli import user_args
+
+    days = xcal.sessions(args.start, args.end)
+    if not days:
+        raise ScriptError(f"no trading days between --start {args.start} and --end {args.end}")
+    worlds = (World(SimConfig(seed=args.seed, n_stocks=args.stocks, n_etfs=args.etfs, trade_date=d)) for d in days)
+    first = next(worlds)
+    runner = WorldRunner(args.script, mode=args.mode, period=args.period, stock_code=args.stock_code,
+                         account_id=args.account, cash=args.cash, user_args=user_args(args.set),
+                         enforce_imports=not args.allow_any_import)
+    runner.attach(first)
+
+    def chain():
+        yield first
+        yield from worlds
+
+    return runner.run_days(chain())
