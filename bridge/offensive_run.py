@@ -131,6 +131,30 @@ def industry_scores_from_bars(u: Universe) -> dict[str, float]:
     return dict(zip(names, (float(s) for s in score)))
 
 
+def industry_scores_from_store(store, day: dt.date, industries: list[str | None]) -> dict[str, float] | None:
+    """Industry scores 0..10 from stored money flow of `day` (or the latest day before it): the industry
+    ranking (scope 'industry', main-force net inflow ranked), completed by the sector-ETF ranking
+    (scope 'sector_etf'); None when they cover less than half of the universe's industries."""
+    wanted = {i for i in industries if i}
+    if not wanted:
+        return None
+    got = store.query("SELECT MAX(trade_date) FROM funds_flow WHERE scope IN ('industry', 'sector_etf') "
+                      "AND trade_date <= ?", (day.isoformat(),))
+    if not got or not got[0][0]:
+        return None
+    last = str(got[0][0])[:10]
+    scores: dict[str, float] = {}
+    for scope in ("industry", "sector_etf"):
+        rows = store.query("SELECT subject, main_net_inflow FROM funds_flow WHERE scope=? AND trade_date=? "
+                           "AND main_net_inflow IS NOT NULL", (scope, last))
+        if rows:
+            s = off.industry_flow_score(np.array([float(v) for _, v in rows]))
+            for (name, _), v in zip(rows, s):
+                scores.setdefault(name, float(v))
+    covered = len(wanted & set(scores)) / len(wanted)
+    return scores if covered >= 0.5 else None
+
+
 def record_signal(store, sig, layer: str) -> bool:
     """Store one qmt_strategies Signal in `signals` (idempotent on signal_id); True if new."""
     kind = sig.signal_id.rsplit(":", 1)[-1] if sig.action != ACTION_ALERT else sig.details.get("rule", "alert")

@@ -50,7 +50,9 @@ def run(args) -> int:
             day, source = u.dates[-1], "stored bars (daily_quote)"
         day = as_of(args) if args.date else day
         strategy = OffensiveLayerStrategy.from_config(cfg.offensive)
-        sigs = R.run_offensive(store, u, strategy, day)
+        ind_scores = R.industry_scores_from_store(store, day, u.industries)
+        print(f"industry scores: {'stored money flow (funds_flow)' if ind_scores else 'constituents bars (Chaikin flow)'}")
+        sigs = R.run_offensive(store, u, strategy, day, ind_scores)
         print(f"offensive layer {day} ({source}): {len(u.codes)} stocks scored, {len(sigs)} signals "
               f"(buy at composite >= {strategy.buy_threshold:g})")
         for s in sigs[:args.show]:

@@ -42,7 +42,7 @@ def _prev_flow_ratio(store, sector: str, prev: tuple[dt.date, float] | None) -> 
 
 
 def sector_ranking(store, table: list[tuple[str, str]], day: dt.date, quiet: bool = False) -> pd.DataFrame:
-    """Ranked DataFrame: rank, code, sector, change_pct, amount, volume_ratio, net_flow, flow_ratio, score, stars, label."""
+    """Ranked DataFrame: rank, code, sector, change_pct, amount, turnover_pct, volume_ratio, net_flow, flow_ratio, score, stars, label."""
     spot = L.load_etf_spot().set_index("code")
     rows = [(c, s) for c, s in table if c in spot.index]
     codes = [c for c, _ in rows]
@@ -57,7 +57,8 @@ def sector_ranking(store, table: list[tuple[str, str]], day: dt.date, quiet: boo
         main_net_inflow=s["main_net_inflow"].to_numpy(float),
         prev_flow_ratio=np.array([_prev_flow_ratio(store, sec, prev.get(c)) for c, sec in rows]))
     df = pd.DataFrame({"rank": r.rank, "code": codes, "sector": [sec for _, sec in rows], "change_pct": r.change_pct,
-                       "amount": r.amount, "volume_ratio": r.volume_ratio, "net_flow": r.net_flow,
+                       "amount": r.amount, "turnover_pct": s["turnover_pct"].to_numpy(float),
+                       "volume_ratio": r.volume_ratio, "net_flow": r.net_flow,
                        "flow_ratio": r.flow_ratio, "score": r.score, "stars": r.stars, "label": r.label,
                        "trade_date": day})
     return df.sort_values("rank").reset_index(drop=True)

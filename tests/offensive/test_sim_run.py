@@ -74,3 +74,12 @@ def test_universe_from_store_needs_enough_bars(store, recorded):
     assert u.codes == ["600000.SH", "600036.SH"] and u.industries == ["银行", "银行"]
     assert u.bars["close"].shape == (2, 130)
     assert R.universe_from_store(store, 250, min_days=200).codes == []
+
+
+def test_industry_scores_prefer_stored_flow(store, recorded):
+    U.update_flows(store, (), dt.date(2026, 11, 20))
+    got = R.industry_scores_from_store(store, dt.date(2026, 11, 20), ["银行", "白酒", "电池", None])
+    # 5 industries ranked by main-force net inflow: 电池 2.5e9 > 银行 1.2e9 > 白酒 8e8 > 汽车 > 证券
+    assert got == {"电池": 10.0, "银行": 8.0, "白酒": 6.0, "汽车": 4.0, "证券": 2.0}
+    assert R.industry_scores_from_store(store, dt.date(2026, 11, 20), ["有色", "煤炭", "银行"]) is None
+    assert R.industry_scores_from_store(store, dt.date(2026, 11, 19), ["银行"]) is None
