@@ -64,7 +64,7 @@ class Holdings(object):
         self._wpos = np.nonzero(self.is_weight & ~self.must_cash)[0]
         self._priced_by_market = ~self.must_cash & ~self.is_weight
         # inverse index: snapshot row -> entries
-        self._by_row = np.argsort(self.comp_row, kind="stable")
+        self._by_row = np.argsort(self.comp_row, kind="mergesort")
         self._row_counts = np.bincount(self.comp_row, minlength=snap.n)
         self._row_starts = np.cumsum(self._row_counts) - self._row_counts
         # outputs of update()

@@ -132,7 +132,7 @@ class LimitUpEtfStrategy(object):
         passing = np.nonzero(flt < 0)[0]
         if not len(passing):
             return _EMPTY
-        passing = passing[np.argsort(-sc[passing], kind="stable")]
+        passing = passing[np.argsort(-sc[passing], kind="mergesort")]
         admitted = [i for i in passing.tolist()
                     if self.memory.admit(day, snap.codes[srow[i]], snap.codes[erow[i]], int(conf[i]), int(rsk[i]))]
         if not admitted:
@@ -199,11 +199,12 @@ class LimitUpEtfStrategy(object):
             "breaks": int(up.breaks[sr]), "seal_amount": float(up.seal_amount[sr]),
             "seal_ratio": float(up.seal_ratio[sr]), "limit_up": float(snap.up[sr]),
             "limit_disagree": bool(snap.limit_disagree[sr]), "etf": etf, "weight": float(L["weight"][i]),
-            "rank": int(L["rank"][i]), "top10_ratio": float(L["top10"][i]),
+            "rank": int(L["rank"][i]), "in_top10": bool(L["rank"][i] <= 10), "top10_ratio": float(L["top10"][i]),
             "etf_sealed_weight": float(L["sealed_w"][i]), "iopv": float(L["nav"][i]),
             "premium": float(L["pbuy"][i]), "discount": float(L["pdisc"][i]),
             "etf_turnover_wan": float(snap.amount[er] / 10000.0), "time_to_close_s": int(L["ttc"]),
             "create_edge": float(L["edge"].create_ratio[j]), "redeem_edge": float(L["edge"].redeem_ratio[j]),
+            "loop_etf_fill": float(L["edge"].etf_fill[j]), "loop_feasible": bool(L["edge"].feasible[j]),
             "trailing_pct": p.trailing_pct,
         }
         version = self.memory.version(stock, etf)
