@@ -47,18 +47,25 @@ class BarStore:
         """Index of the last bar at or before `timetag` (-1 if none)."""
         return int(np.searchsorted(self.times, timetag, side="right")) - 1
 
-    def frame(self, code: str) -> pd.DataFrame:
-        """All bars of one code as QMT's get_market_data_ex DataFrame (built once, then sliced)."""
-        df = self._frames.get(code)
+    def frame(self, code: str, fields: tuple[str, ...] = ()) -> pd.DataFrame:
+        """Bars of one code as QMT's get_market_data_ex DataFrame (all columns, or just `fields`), built once."""
+        key = (code, fields)
+        df = self._frames.get(key)
         if df is None:
             i = self.index[code]
-            cols = {"time": self.times}
-            for f in FIELDS:
-                cols[f] = self.mat[f][i]
-            cols["settelementPrice"] = np.zeros(len(self.times))
-            cols["openInterest"] = np.zeros(len(self.times), np.int64)
-            df = pd.DataFrame(cols, index=pd.Index(self.labels, name="stime"))
-            self._frames[code] = df
+            n = len(self.times)
+            cols = {}
+            for f in fields or ("time", *FIELDS, "settelementPrice", "openInterest"):
+                if f == "time":
+                    cols[f] = self.times
+                elif f in self.mat:
+                    cols[f] = self.mat[f][i]
+                elif f in ("settelementPrice", "openInterest"):
+                    cols[f] = np.zeros(n, np.float64 if f == "settelementPrice" else np.int64)
+                else:
+                    raise KeyError(f"field {f!r} is not a bar field ({', '.join(('time', *FIELDS))})")
+            df = pd.DataFrame(cols, index=pd.Index(self.labels, name="stime"), copy=False)
+            self._frames[key] = df
         return df
 
     def window(self, start_time: str, end_time: str, count: int, upto: int | None) -> slice:

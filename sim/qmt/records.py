@@ -47,7 +47,9 @@ class DetailData:
 
     def copy(self) -> DetailData:
         """A snapshot the script can keep (callbacks get copies, like QMT's fresh objects)."""
-        return DetailData(**self.__dict__)
+        rec = DetailData.__new__(DetailData)
+        rec.__dict__ = dict(self.__dict__)
+        return rec
 
 
 def split_code(code: str) -> tuple[str, str]:
@@ -70,19 +72,22 @@ def stamp(now_ms: int) -> tuple[str, str]:
 def new_order(account_id: str, order_id: int, code: str, op: int, volume: int, price: float, pr_type: int,
               strategy: str, remark: str, when: tuple[str, str], name: str = "") -> DetailData:
     """An order record with QMT's m_* fields, status 50 (reported); `when` is stamp(now_ms)."""
-    num, mkt = split_code(code)
+    num, _, mkt = code.partition(".")
     flag = FLAG_BUY if op == OP_BUY else FLAG_SELL
-    return DetailData(
-        m_strAccountID=account_id, m_strOrderSysID=str(order_id), m_strOrderRef=str(order_id),
-        m_strInstrumentID=num, m_strExchangeID=mkt, m_strInstrumentName=name,
-        m_nOffsetFlag=flag, m_nDirection=flag, m_nOrderPriceType=BROKER_PRICE_LIMIT, m_nPrType=pr_type,
-        m_strOptName=("限价买入" if op == OP_BUY else "限价卖出"),
-        m_dLimitPrice=float(price), m_nVolumeTotalOriginal=int(volume), m_nVolumeTraded=0,
-        m_nVolumeTotal=int(volume), m_dTradedPrice=0.0, m_dTradeAmount=0.0, m_dCancelAmount=0.0,
-        m_nOrderStatus=ST_REPORTED, m_nOrderSubmitStatus=51, m_nErrorID=0, m_strErrorMsg="", m_strCancelInfo="",
-        m_strInsertDate=when[0], m_strInsertTime=when[1],
-        m_dFrozenMargin=0.0, m_dFrozenCommission=0.0, m_strRemark=remark, m_strStrategyName=strategy,
-    )
+    oid = str(order_id)
+    rec = DetailData.__new__(DetailData)
+    rec.__dict__ = {
+        "m_strAccountID": account_id, "m_strOrderSysID": oid, "m_strOrderRef": oid,
+        "m_strInstrumentID": num, "m_strExchangeID": mkt, "m_strInstrumentName": name,
+        "m_nOffsetFlag": flag, "m_nDirection": flag, "m_nOrderPriceType": BROKER_PRICE_LIMIT, "m_nPrType": pr_type,
+        "m_strOptName": "限价买入" if op == OP_BUY else "限价卖出",
+        "m_dLimitPrice": float(price), "m_nVolumeTotalOriginal": int(volume), "m_nVolumeTraded": 0,
+        "m_nVolumeTotal": int(volume), "m_dTradedPrice": 0.0, "m_dTradeAmount": 0.0, "m_dCancelAmount": 0.0,
+        "m_nOrderStatus": ST_REPORTED, "m_nOrderSubmitStatus": 51, "m_nErrorID": 0, "m_strErrorMsg": "",
+        "m_strCancelInfo": "", "m_strInsertDate": when[0], "m_strInsertTime": when[1],
+        "m_dFrozenMargin": 0.0, "m_dFrozenCommission": 0.0, "m_strRemark": remark, "m_strStrategyName": strategy,
+    }
+    return rec
 
 
 def new_deal(order: DetailData, trade_id: int, volume: int, price: float, commission: float,

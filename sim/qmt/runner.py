@@ -17,7 +17,6 @@ from sim.qmt.bar_broker import BarBroker, Fill
 from sim.qmt.context import (
     ContextInfo,
     datetime_to_timetag,
-    frame_slice,
     restore_state,
     timetag_to_datetime,
     user_state,
@@ -237,9 +236,11 @@ class QmtRunner:
         upto = self.C.barpos if self.C.barpos >= 0 else None
         sl = self.store.window(start_time, end_time, count, upto)
         out = {}
+        key = tuple(fields)
         for c in codes:
             if c in self.store.index:
-                out[c] = frame_slice(self.store.frame(c), fields, sl)
+                df = self.store.frame(c, key)
+                out[c] = df if sl.start == 0 and sl.stop >= len(df) else df.iloc[sl]
             else:
                 out[c] = pd.DataFrame(columns=fields or [])
         return out
