@@ -42,7 +42,7 @@ class LimitUpEtfParams(object):
         ("trailing_pct", 0.015),
         ("exit_after_days", 1),
         ("exit_time", "14:50:00"),
-        ("max_tick_age_ms", 60000),           # ticks older than this at scan time are ignored
+        ("max_tick_age_ms", 180000),          # ticks older than this at scan time are ignored
         ("watch_near_limit_pct", 0.03),       # read the 5-level book of ETFs holding stocks this close to limit-up
         ("strategy_name", "limit_up_etf"),
     )

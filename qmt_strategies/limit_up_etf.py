@@ -151,7 +151,8 @@ class LimitUpEtfStrategy(object):
         intents = []
         for i, sig in best_for_stock.values():
             etf = sig.code
-            if etf in self._opened or len(self._opened) >= p.max_positions or qty[i] <= 0:
+            if (etf in self._opened or etf in self.positions or len(self._opened) >= p.max_positions
+                    or qty[i] <= 0):
                 continue
             self._opened.add(etf)
             intents.append(self._intent(sig, now_ms, day))

@@ -6,6 +6,7 @@ work, is the cost): time, lastPrice, high, low, bid1, ask1; lastClose once per r
 and rows the strategy watches (set_watch); ETF rows always get amount/pvolume. No reference to the push is kept (freeing it stays the caller's cost, after the signals).
 `full=True` pulls every field for every row. Bad values are masked and counted per reason.
 """
+import datetime
 from itertools import chain
 from operator import itemgetter, pos
 
@@ -98,6 +99,7 @@ class Snapshot(object):
         self._keys = None
         self._rows = None
         self._etf_pos = None
+        self._day_no = 0
         self._instr = {}
         self.add_codes(codes)
 
@@ -179,6 +181,10 @@ class Snapshot(object):
         self.seen[:n] = False
         self.up[:n] = np.inf
         self.down[:n] = 0.0
+        self.up_given[:n] = 0.0              # yesterday's instrument limits: call set_instruments again
+        self.down_given[:n] = 0.0
+        self.limit_disagree[:n] = False
+        self.detail_time[:n] = -1.0
         self._keys = None
 
     def _recompute_limits(self, rows):
@@ -221,6 +227,7 @@ class Snapshot(object):
             cols = self._extract(vals, _col, _lvl1, _book)
         except (TypeError, ValueError, KeyError, IndexError):
             cols = self._extract(vals, *self._slow_getters(vals, reason))
+        self._roll_day(cols["time"])
         new = ~self.seen[rows]
         if new.any():
             self._read_pre_close(vals, rows, np.nonzero(new)[0], reason)
@@ -251,6 +258,24 @@ class Snapshot(object):
             self.bad_counts[r] += c
         self.pushed_rows = ok
         return ok
+
+    def _roll_day(self, times):
+        """Start a new trading day when ticks carry a later Asia/Shanghai date than the one held."""
+        if not len(times):
+            return
+        tmax = float(np.max(np.where(np.isfinite(times), times, 0.0)))
+        if tmax <= 0:
+            return
+        day_no = (int(tmax) // 1000 + 8 * 3600) // 86400
+        if day_no <= self._day_no:
+            return
+        d = datetime.date(1970, 1, 1) + datetime.timedelta(days=day_no)
+        yyyymmdd = d.year * 10000 + d.month * 100 + d.day
+        if self._day_no:
+            self.new_day(yyyymmdd)
+        elif self.trade_date is None:
+            self.trade_date = yyyymmdd
+        self._day_no = day_no
 
     def _extract(self, vals, col, lvl1, book):
         cols = {}

@@ -188,3 +188,16 @@ def test_new_day_rereads_pre_close(tick):
     s.new_day(20251124)
     s.update({"600000.SH": tick(10.5, 10.6)})
     assert s.pre_close[0] == 10.5 and s.up[0] == 11.55 and s.valid[0]
+
+
+def test_day_rolls_over_from_tick_times(tick):
+    s = Snapshot()
+    day1 = 1763688600000                       # 2025-11-21 09:30 Asia/Shanghai
+    s.set_instruments({"600000.SH": {"UpStopPrice": 11.0, "DownStopPrice": 9.0, "InstrumentName": "x"}})
+    s.update({"600000.SH": tick(10.0, 10.5, t=day1)})
+    assert s.trade_date == 20251121 and s.up[0] == 11.0
+    day2 = day1 + 3 * 86400000                 # Monday
+    s.update({"600000.SH": tick(10.5, 10.6, t=day2)})
+    assert s.trade_date == 20251124 and s.pre_close[0] == 10.5 and s.up[0] == 11.55 and s.valid[0]
+    s.update({"600000.SH": tick(10.0, 10.4, t=day1 + 6000)})      # a late tick of the old day
+    assert s.last_bad["stale_time"] == 1 and s.last[0] == 10.6

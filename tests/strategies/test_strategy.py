@@ -178,3 +178,26 @@ def test_no_holdings_is_a_clear_error():
         LimitUpEtfStrategy().on_snapshot(Snapshot(), BASE_MS)
     with pytest.raises(ValueError, match="unknown LimitUpEtfParams"):
         ev.LimitUpEtfParams(min_wieght=0.1)
+
+
+def test_no_second_entry_into_an_etf_already_held():
+    ticks, info = world(HIGH_CONF)
+    snap = Snapshot()
+    strat = LimitUpEtfStrategy(etf_info=info)
+    strat.on_fill({"client_id": "x", "code": "510001.SH", "side": "buy", "price": 1.0, "quantity": 1000,
+                   "ts_ms": BASE_MS, "order_id": 1, "trade_id": "t", "strategy": "limit_up_etf"})
+    snap.update(ticks)
+    out = strat.on_snapshot(snap, BASE_MS + H)
+    assert len(out.signals) == 1 and out.intents == []
+
+
+def test_snapshot_day_roll_resets_the_strategy_day():
+    ticks, info = world(HIGH_CONF)
+    snap = Snapshot()
+    strat = LimitUpEtfStrategy(etf_info=info)
+    snap.update(ticks)
+    assert len(strat.on_snapshot(snap, BASE_MS + H).intents) == 1
+    t2 = BASE_MS + H + 3 * 86400000
+    snap.update(world(HIGH_CONF, t=t2)[0])
+    out = strat.on_snapshot(snap, t2)
+    assert len(out.signals) == 1 and out.signals[0].trade_date == 20251124 and len(out.intents) == 1
