@@ -121,14 +121,29 @@ def outputs(args, res: RunResult, m: M.Metrics, wall: float) -> None:
         print(f"json: {args.json}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of `python -m sim qmt`."""
-    p = argparse.ArgumentParser(prog="python -m sim qmt",
-                                description="Run a QMT built-in strategy script (init/handlebar/passorder) "
-                                            "in the QMT strategy-runner emulator")
+DESCRIPTION = ("Run a QMT built-in strategy script (init/handlebar/passorder) in the QMT strategy-runner emulator: "
+               "daily backtests on bar data, simulation or tick/minute runs against the simulated exchange")
+
+
+def register(sub) -> None:
+    """The `qmt` subcommand of `python -m sim` (sim/__main__.py's plugin hook)."""
+    p = sub.add_parser("qmt", help="run a QMT built-in strategy script in the QMT strategy-runner emulator",
+                       description=DESCRIPTION)
     p.add_argument("script", help="the strategy file (GBK or UTF-8, Python 3.6 syntax)")
     add_arguments(p)
-    args = p.parse_args(argv)
+    p.set_defaults(func=command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m sim.qmt.cli` (same as `python -m sim qmt`)."""
+    p = argparse.ArgumentParser(prog="python -m sim qmt", description=DESCRIPTION)
+    p.add_argument("script", help="the strategy file (GBK or UTF-8, Python 3.6 syntax)")
+    add_arguments(p)
+    return command(p.parse_args(argv))
+
+
+def command(args) -> int:
+    """Run as the parsed arguments say; user errors become one line on stderr and exit code 2."""
     logger.remove()
     logger.add(sys.stderr, level=args.log_level.upper())
     try:

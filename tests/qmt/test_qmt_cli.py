@@ -1,0 +1,49 @@
+"""The user-facing commands: python -m sim qmt and python -m bridge backtest (report + signals_db rows)."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PY = str(ROOT / ".venv/bin/python")
+EXAMPLE = str(ROOT / "sim/qmt/examples/sma_cross.py")
+
+
+def test_sim_qmt_backtest_json(tmp_path):
+    out = tmp_path / "r.json"
+    r = subprocess.run([PY, "-m", "sim", "qmt", EXAMPLE, "--data", "synthetic", "--stocks", "20", "--start", "20240102",
+                        "--end", "20240628", "--json", str(out)], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["metrics"]["days"] == len(doc["equity"]) > 100
+    assert doc["metrics"]["trades"] == len(doc["deals"]) > 0
+    assert all(d["m_strRemark"].startswith(("B", "S")) for d in doc["deals"])
+
+
+def test_sim_qmt_bad_dates_one_line(tmp_path):
+    r = subprocess.run([PY, "-m", "sim", "qmt", EXAMPLE, "--data", "synthetic", "--start", "20240102"],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 2 and "--start and --end" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_bridge_backtest_writes_report_and_db(tmp_path):
+    settings = yaml.safe_load((ROOT / "config/settings.yaml").read_text(encoding="utf-8"))
+    settings["database"]["sqlite_path"] = str(tmp_path / "signals.db")
+    cfg = tmp_path / "settings.yaml"
+    cfg.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    report = tmp_path / "report.html"
+    r = subprocess.run([PY, "-m", "bridge", "--config", str(cfg), "backtest", EXAMPLE, "--data", "synthetic",
+                        "--stocks", "20", "--start", "20240102", "--end", "20240628", "--report", str(report)],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    html = report.read_text(encoding="utf-8")
+    assert html.count("data:image/png;base64,") >= 1 and "max drawdown" in html
+    db = sqlite3.connect(tmp_path / "signals.db")
+    runs = db.execute("SELECT run_id, status, trades_count, total_return FROM backtest_runs").fetchall()
+    assert len(runs) == 1 and runs[0][1] == "finished" and runs[0][2] > 0
+    kinds = dict(db.execute("SELECT kind, COUNT(*) FROM backtest_log GROUP BY kind").fetchall())
+    assert kinds["trade"] == runs[0][2] and kinds["equity"] > 100 and kinds["order"] >= kinds["trade"]
