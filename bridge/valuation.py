@@ -64,20 +64,27 @@ def classify(name: str) -> str | None:
     return None
 
 
+def _covers(key: str, cleaned: str) -> bool:
+    """A name fragment identifies the ETF's index only when it is most of the ETF's cleaned name
+    (so '医疗' does not map '医疗器械ETF' to the 中证医疗 index)."""
+    return key == cleaned or (len(key) >= 2 and key in cleaned and len(key) >= 0.6 * len(cleaned))
+
+
 def match_index(etf_name: str, indexes: pd.DataFrame, aliases: dict[str, str]) -> tuple[str | None, str | None]:
-    """(index_code, index_name) for an ETF name: the longest alias or index name found in it; (None, None) if none."""
+    """(index_code, index_name) for an ETF name: the longest alias or index name that covers it; (None, None) if none."""
     cleaned = clean_name(etf_name)
-    if len(cleaned) < 2:
+    if not cleaned:
         return None, None
     names = dict(zip(indexes["name"], indexes["index_code"])) if len(indexes) else {}
     code_to_name = {c: n for n, c in names.items()}
     best: tuple[int, int, str, str | None] | None = None
     for key, code in aliases.items():
-        if key and key in cleaned:
-            cand = (len(key), 1, str(code).zfill(6) if str(code).isdigit() else str(code), code_to_name.get(code, key))
+        if key and _covers(key, cleaned):
+            code = str(code).zfill(6) if str(code).isdigit() else str(code)
+            cand = (len(key), 1, code, code_to_name.get(code, key))
             best = max(best, cand) if best else cand
     for nm, code in names.items():
-        if len(nm) >= 2 and (nm == cleaned or nm in cleaned):
+        if _covers(nm, cleaned):
             cand = (len(nm) + (1 if nm == cleaned else 0), 0, code, nm)
             best = max(best, cand) if best else cand
     if best is None:
@@ -127,10 +134,11 @@ def _set_etf_index(store, etf_code, etf_name, index_code, index_name):
 
 def map_pending(store, aliases: dict[str, str], known: dict[str, str] | None = None, batch_size: int = 20,
                 max_attempts: int = 3) -> dict[str, int]:
-    """Map up to `batch_size` ETFs that are new or pending; returns counts per resulting status."""
+    """Map up to `batch_size` ETFs, never-tried first, then pending ones by fewest attempts; counts per status."""
     rows = store.query(
         "SELECT e.code, e.name FROM etf_info e LEFT JOIN etf_index_map m ON m.etf_code = e.code "
-        "WHERE m.status IS NULL OR m.status = 'pending' ORDER BY e.code LIMIT ?", (int(batch_size),))
+        "WHERE m.status IS NULL OR m.status = 'pending' "
+        "ORDER BY (m.status IS NOT NULL), COALESCE(m.attempts, 0), e.code LIMIT ?", (int(batch_size),))
     counts = {"mapped": 0, "unmappable": 0, "pending": 0}
     if not rows:
         return counts

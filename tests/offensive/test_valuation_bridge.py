@@ -84,3 +84,20 @@ def test_legulegu_fallback_for_index_csi_does_not_serve(store, recorded):
     _etf(store, "159949.SZ", "创业板50ETF")
     r = bv.etf_valuation(store, "159949.SZ", aliases=ALIASES, today=D(2026, 11, 20))
     assert (r.index_code, r.source) == ("399673", "legulegu") and r.percentile is not None
+
+
+def test_fragments_must_cover_most_of_the_name():
+    assert bv.match_index("医疗器械ETF", INDEXES, ALIASES) == (None, None)       # not 中证医疗
+    assert bv.match_index("医疗ETF", INDEXES, ALIASES)[0] == "399989"
+    assert bv.match_index("酒ETF", INDEXES, ALIASES)[0] == "399987"              # one-character alias, exact
+    assert bv.match_index("非银金融ETF", INDEXES, ALIASES)[0] == "399966"
+    assert bv.match_index("中证消费ETF", INDEXES, ALIASES) == ("000932", "中证消费")
+
+
+def test_never_tried_etfs_come_before_pending_ones(store, recorded):
+    for code, name in [("159001.SZ", "甲ETF"), ("159002.SZ", "乙ETF"), ("510300.SH", "沪深300ETF")]:
+        _etf(store, code, name)
+    bv.map_one(store, "159001.SZ", "甲ETF", INDEXES, ALIASES)
+    bv.map_one(store, "159002.SZ", "乙ETF", INDEXES, ALIASES)
+    # batch of one: the never-tried 510300 goes first although its code sorts last
+    assert bv.map_pending(store, ALIASES, batch_size=1) == {"mapped": 1, "unmappable": 0, "pending": 0}
