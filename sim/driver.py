@@ -50,23 +50,30 @@ class Gate:
 
 
 class Lane:
-    """A single-thread executor whose items run only while holding the baton (like ThreadPoolExecutor(1))."""
+    """A single-thread executor whose items run only while holding the baton (like ThreadPoolExecutor(1)).
 
-    def __init__(self, sched: Scheduler, name: str, on_error: Callable[[BaseException], None] | None = None):
+    A hosted lane has no thread of its own: its items run on the clock driver's thread, which saves two thread
+    switches per snapshot for quote pushes (the real xtdata client also runs callbacks on its receiving thread).
+    """
+
+    def __init__(self, sched: Scheduler, name: str, on_error: Callable[[BaseException], None] | None = None,
+                 hosted: bool = False):
         self.sched = sched
         self.name = name
         self.queue: deque[tuple[int, Callable, tuple]] = deque()
         self.running = False
         self.closed = False
+        self.hosted = hosted
         self.on_error = on_error
-        self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
-        with sched._cv:
+        self.thread = None if hosted else threading.Thread(target=self._loop, name=name, daemon=True)
+        with sched._lock:
             sched._lanes.append(self)
-        self.thread.start()
+        if self.thread is not None:
+            self.thread.start()
 
     def submit(self, fn: Callable, *args: object) -> None:
         """Queue fn(*args) to run on this lane's thread."""
-        with self.sched._cv:
+        with self.sched._lock:
             if self.closed:
                 return
             self.queue.append((next(self.sched._tickets), fn, args))
@@ -74,50 +81,65 @@ class Lane:
                 self.sched._pick_next()
 
     def in_lane(self) -> bool:
-        """True when called from this lane's thread."""
+        """True when called from the thread running this lane's items."""
+        if self.hosted:
+            return self.running and threading.get_ident() == self.sched.driver_ident
         return threading.current_thread() is self.thread
 
     def close(self, wait: bool = True) -> None:
         """Stop accepting items; the thread ends once its queue is drained."""
-        with self.sched._cv:
+        with self.sched._lock:
             self.closed = True
+            if self.hosted:
+                self.queue.clear()
+                self.sched._lanes.remove(self)
+                return
             if self.sched._owner is None:
                 self.sched._pick_next()
-            self.sched._cv.notify_all()
+            self.sched._wake(self.thread.ident)
         if wait and not self.in_lane() and not self.sched.holds():
             self.thread.join(timeout=10)
 
+    def run_one(self) -> None:
+        """Run the head item (caller holds the baton on the thread that serves this lane)."""
+        with self.sched._lock:
+            _, fn, args = self.queue.popleft()
+            self.running = True
+        try:
+            fn(*args)
+        except BaseException as exc:  # noqa: BLE001 - a callback error must not kill the lane
+            if self.on_error is not None:
+                self.on_error(exc)
+            else:
+                logger.opt(exception=exc).error("callback raised lane={}", self.name)
+        finally:
+            with self.sched._lock:
+                self.running = False
+
     def _loop(self) -> None:
         sched = self.sched
-        me = self.thread.ident
+        me = threading.get_ident()
         while True:
-            with sched._cv:
+            with sched._lock:
+                cond = sched._cond(me)
                 while sched._owner != me:
                     if self.closed and not self.queue:
                         sched._lanes.remove(self)
+                        sched._conds.pop(me, None)
                         return
-                    sched._cv.wait()
-                _, fn, args = self.queue.popleft()
-                self.running = True
-            try:
-                fn(*args)
-            except BaseException as exc:  # noqa: BLE001 - a callback error must not kill the lane
-                if self.on_error is not None:
-                    self.on_error(exc)
-                else:
-                    logger.opt(exception=exc).error("callback raised lane={}", self.name)
-            finally:
-                with sched._cv:
-                    self.running = False
-                    sched._owner = None
-                    sched._pick_next()
+                    cond.wait()
+            self.run_one()
+            with sched._lock:
+                sched._owner = None
+                sched._pick_next()
 
 
 class Scheduler:
     """The baton: exactly one managed thread runs sim-facing code at a time, in ticket order."""
 
     def __init__(self) -> None:
-        self._cv = threading.Condition()
+        self._lock = threading.RLock()
+        self._conds: dict[int, threading.Condition] = {}   # one per thread: wake-ups are targeted
         self._owner: int | None = None
         self._tickets = itertools.count(1)
         self._lanes: list[Lane] = []
@@ -125,13 +147,30 @@ class Scheduler:
         self.clock_wanted: Callable[[], bool] = lambda: False   # set by the Driver
         self.driver_ident: int | None = None
         self.driver_parked = False
+        self._driver_task: Lane | None = None
         self.closed = False
+
+    def _cond(self, ident: int) -> threading.Condition:
+        cond = self._conds.get(ident)
+        if cond is None:
+            cond = self._conds[ident] = threading.Condition(self._lock)
+        return cond
+
+    def _wake(self, ident: int | None) -> None:
+        if ident is not None and ident in self._conds:
+            self._conds[ident].notify()
+
+    def _wait_turn(self, me: int) -> None:
+        cond = self._cond(me)
+        while self._owner != me:
+            cond.wait()
 
     def close(self) -> None:
         """Shut down: the clock driver thread exits (lanes are closed by their owners)."""
-        with self._cv:
+        with self._lock:
             self.closed = True
-            self._cv.notify_all()
+            for cond in self._conds.values():
+                cond.notify_all()
 
     # -- baton -----------------------------------------------------------------------------------
     def holds(self) -> bool:
@@ -154,24 +193,23 @@ class Scheduler:
         """Take the baton, queueing behind everything already runnable."""
         gate = Gate()
         me = threading.get_ident()
-        with self._cv:
+        with self._lock:
             gate.ticket = next(self._tickets)
             self._waiters[me] = gate
             if self._owner is None:
                 self._pick_next()
-            while self._owner != me:
-                self._cv.wait()
+            self._wait_turn(me)
 
     def release(self) -> None:
         """Give the baton back."""
-        with self._cv:
+        with self._lock:
             if self._owner == threading.get_ident():
                 self._owner = None
                 self._pick_next()
 
     def open(self, gate: Gate, value: object = None, error: BaseException | None = None) -> None:
         """Open a gate (its waiter becomes runnable with this ticket)."""
-        with self._cv:
+        with self._lock:
             if gate.is_open:
                 return
             gate.value, gate.error = value, error
@@ -182,15 +220,14 @@ class Scheduler:
     def wait(self, gate: Gate) -> object:
         """Park the calling baton holder on gate, let others run, return the gate's value (or raise its error)."""
         me = threading.get_ident()
-        with self._cv:
+        with self._lock:
             if self._owner != me:
                 raise RuntimeError("sim: wait() called without holding the baton")
             if not gate.is_open:
                 self._waiters[me] = gate
                 self._owner = None
                 self._pick_next()
-                while self._owner != me:
-                    self._cv.wait()
+                self._wait_turn(me)
         if gate.error is not None:
             raise gate.error
         return gate.value
@@ -198,47 +235,50 @@ class Scheduler:
     # -- driver side -----------------------------------------------------------------------------
     def clock_gates(self) -> list[Gate]:
         """Gates waiting for the clock (run_forever, xtdata.run, sleeps)."""
-        with self._cv:
+        with self._lock:
             return [g for g in self._waiters.values() if g.kind == "clock" and not g.is_open]
 
     def future_waiting(self) -> bool:
         """True when some thread waits for a response."""
         return any(g.kind == "future" and not g.is_open for g in self._waiters.values())
 
-    def park_driver(self) -> bool:
-        """Driver: give up the baton (if held) and wait until the clock may advance; False once closed."""
+    def park_driver(self) -> Lane | bool:
+        """Driver: give up the baton and wait; returns a hosted lane to serve, True to step, False once closed."""
         me = threading.get_ident()
-        with self._cv:
+        with self._lock:
             self.driver_ident = me
             if self._owner == me:
                 self._owner = None
             self.driver_parked = True
             if self._owner is None:
                 self._pick_next()
+            cond = self._cond(me)
             while self._owner != me:
                 if self.closed:
                     self.driver_parked = False
                     return False
-                self._cv.wait()
+                cond.wait()
             self.driver_parked = False
-            return True
+            task, self._driver_task = self._driver_task, None
+            return task if task is not None else True
 
     def idle(self) -> bool:
         """True when no lane has work and no waiter is runnable."""
-        with self._cv:
+        with self._lock:
             return not any(lane.queue or lane.running for lane in self._lanes) and not any(
                 g.is_open for g in self._waiters.values())
 
     def _pick_next(self) -> None:
-        """Choose the next owner (caller holds _cv and the baton is free)."""
+        """Choose the next owner (caller holds _lock and the baton is free)."""
         best: tuple[int, int, Lane | None] | None = None
         for lane in self._lanes:
-            if lane.queue and not lane.running and lane.thread.ident is not None:
-                cand = (lane.queue[0][0], lane.thread.ident, lane)
-                if best is None or cand[0] < best[0]:
-                    best = cand
-            elif lane.closed and not lane.queue and not lane.running:
-                self._cv.notify_all()
+            if not lane.queue or lane.running:
+                continue
+            ident = self.driver_ident if lane.hosted else lane.thread.ident
+            if ident is None or (lane.hosted and not self.driver_parked):
+                continue
+            if best is None or lane.queue[0][0] < best[0]:
+                best = (lane.queue[0][0], ident, lane)
         for ident, gate in self._waiters.items():
             if gate.is_open and (best is None or gate.ticket < best[0]):
                 best = (gate.ticket, ident, None)
@@ -246,31 +286,36 @@ class Scheduler:
             self._owner = best[1]
             if best[2] is None:
                 del self._waiters[best[1]]
-            self._cv.notify_all()
+            elif best[2].hosted:
+                self._driver_task = best[2]
+            self._wake(best[1])
             return
         if self.driver_parked and self.clock_wanted():
             self._owner = self.driver_ident
-            self._cv.notify_all()
+            self._wake(self.driver_ident)
             return
         self._owner = None
-        stuck = [(i, g) for i, g in self._waiters.items() if g.kind == "future" and not g.is_open]
-        if stuck and not (self.driver_parked and self.clock_wanted()):
-            for ident, gate in stuck:
+        for ident, gate in list(self._waiters.items()):
+            if gate.kind == "future" and not gate.is_open:
                 gate.error = SimDeadlock(
                     "sim: a synchronous xtquant call is waiting for a response that can never arrive "
                     "(the thread that would deliver it is blocked); this call would hang the real client")
                 gate.ticket = next(self._tickets)
                 del self._waiters[ident]
                 self._owner = ident
+                self._wake(ident)
                 break
-        self._cv.notify_all()
 
 
 class Driver:
-    """The clock: steps a World whenever nothing else can run and someone waits for time to pass."""
+    """The clock: steps a World whenever nothing else can run and someone waits for time to pass.
+
+    Its thread also serves hosted lanes (the xtdata callbacks).
+    """
 
     def __init__(self, sched: Scheduler, step: Callable[[], bool], now_ms: Callable[[], int],
-                 speed: float | None = None, has_delayed: Callable[[], bool] = lambda: False) -> None:
+                 speed: float | None = None, has_delayed: Callable[[], bool] = lambda: False,
+                 name: str = "sim-clock") -> None:
         self.sched = sched
         self.step = step              # advances one snapshot; False once the session is over
         self.now_ms = now_ms
@@ -280,8 +325,12 @@ class Driver:
         self._wall0: float | None = None
         self._sim0: int | None = None
         sched.clock_wanted = self._wanted
-        self.thread = threading.Thread(target=self._loop, name="sim-clock", daemon=True)
+        self.thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self.thread.start()
+
+    def in_driver(self) -> bool:
+        """True on the driver's thread (e.g. inside an xtdata callback)."""
+        return threading.current_thread() is self.thread
 
     def _wanted(self) -> bool:
         if self.sched.clock_gates():
@@ -290,7 +339,10 @@ class Driver:
 
     def _loop(self) -> None:
         sched = self.sched
-        while sched.park_driver():        # returns holding the baton
+        while (task := sched.park_driver()) is not False:      # returns holding the baton
+            if isinstance(task, Lane):
+                task.run_one()
+                continue
             try:
                 if self.ended:
                     self._open_clock_gates(end=True)

@@ -51,9 +51,9 @@ class QuoteHub:
 
     @property
     def lane(self) -> Lane:
-        """The xtdata callback thread."""
+        """The xtdata callback lane (served by the clock thread, named xtdata-callback)."""
         if self._lane is None:
-            self._lane = Lane(self.rt.sched, "xtdata-callback", self._callback_failed)
+            self._lane = Lane(self.rt.sched, "xtdata-callback", self._callback_failed, hosted=True)
         return self._lane
 
     @staticmethod

@@ -103,7 +103,7 @@ class Runtime:
         self.faults.on_trader_disconnect.append(self.broker.on_disconnect)
         self.faults.on_xtdata_disconnect.append(self.quotes.on_disconnect)
         self.driver = Driver(self.sched, self._step, lambda: self.world.now_ms, speed=self.options.speed,
-                             has_delayed=self.broker.has_delayed)
+                             has_delayed=self.broker.has_delayed, name="xtdata-callback")
 
     def now_ms(self) -> int:
         """Simulated wall clock (ms epoch)."""
@@ -125,9 +125,18 @@ class Runtime:
         return True
 
     # -- library-mode clock control ---------------------------------------------------------------
+    def check_can_wait_for_time(self, what: str) -> None:
+        """Refuse a wait for simulated time on the xtdata callback thread (it is the thread that moves the clock)."""
+        _ = self.world
+        if self.driver is not None and self.driver.in_driver():
+            raise RuntimeError(f"sim: {what} inside an xtdata callback would stop the simulated clock (the real "
+                               "client would stop receiving quotes too); return from the callback and wait in "
+                               "the main thread instead")
+
     def drain(self) -> None:
         """Wait until every queued callback has run (no clock advance)."""
         _ = self.world
+        self.check_can_wait_for_time("sim.drain()")
         with self.sched.baton():
             self.sched.wait(Gate("clock", due_ms=self.world.now_ms))
 
@@ -135,6 +144,7 @@ class Runtime:
         """Step n snapshots, running all callbacks after each; returns how many steps happened."""
         done = 0
         _ = self.world
+        self.check_can_wait_for_time("sim.advance()")
         with self.sched.baton():
             for _i in range(n):
                 self.sched.wait(Gate("clock", due_ms=self.world.now_ms))
@@ -146,6 +156,7 @@ class Runtime:
 
     def run_until(self, hhmmss: str) -> None:
         """Step until the simulated clock reaches HH:MM:SS of the trade date (or the session ends)."""
+        self.check_can_wait_for_time("sim.run_until()")
         h, m, s = (int(x) for x in hhmmss.split(":"))
         target = dt.datetime.combine(self.world.trade_date, dt.time(h, m, s), tzinfo=SH_TZ)
         due = int(target.timestamp() * 1000)
@@ -155,12 +166,14 @@ class Runtime:
     def run_to_end(self) -> None:
         """Step until the session ends."""
         _ = self.world
+        self.check_can_wait_for_time("sim.run_to_end()")
         with self.sched.baton():
             self.sched.wait(Gate("clock"))
 
     def sleep(self, seconds: float) -> bool:
         """Let simulated time pass (baton-aware); returns True if the session ended meanwhile."""
         _ = self.world
+        self.check_can_wait_for_time("sleeping in simulated time")
         with self.sched.baton():
             if self.ended:
                 return True

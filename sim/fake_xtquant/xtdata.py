@@ -143,7 +143,7 @@ def unsubscribe_quote(seq):
 def run():
     """Block receiving pushes until the simulated session ends; raises if the connection is lost."""
     rt = _rt()
-    _ = rt.world
+    rt.check_can_wait_for_time("xtdata.run()")
     with rt.sched.baton():
         if rt.ended:
             return

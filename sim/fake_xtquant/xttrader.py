@@ -168,7 +168,7 @@ class XtQuantTrader(UnsupportedTraderMethods):
     def run_forever(self):
         """Block until the simulated session ends (or stop() is called)."""
         rt = self._rt
-        _ = rt.world
+        rt.check_can_wait_for_time("XtQuantTrader.run_forever()")
         with rt.sched.baton():
             if rt.ended:
                 return

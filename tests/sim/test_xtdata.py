@@ -146,3 +146,18 @@ def test_connect_reconnect_disconnect(xt):
     sim.advance(1)
     assert got == []                      # subscriptions belong to the connection
     assert xtdata.reconnect().is_connected()
+
+
+def test_waiting_for_time_inside_a_quote_callback_is_refused(xt):
+    _, xtdata, *_ = xt
+    errors = []
+
+    def on_data(datas):
+        try:
+            xtdata.run()
+        except RuntimeError as exc:
+            errors.append(str(exc))
+
+    xtdata.subscribe_whole_quote(["SH"], on_data)
+    sim.advance(1)
+    assert errors and "would stop the simulated clock" in errors[0]
