@@ -172,6 +172,9 @@ class Snapshot(object):
     def new_day(self, trade_date):
         """Start a trading day: pre-close is re-read from the next pushes, intraday values reset."""
         self.trade_date = trade_date
+        d = ashare._as_date(trade_date)
+        if d is not None:
+            self._day_no = (d - datetime.date(1970, 1, 1)).days   # pushes of this day will not roll again
         n = self.n
         for name in ("pre_close", "time", "last", "high", "low", "open", "amount", "volume"):
             getattr(self, name)[:n] = 0.0

@@ -201,3 +201,13 @@ def test_day_rolls_over_from_tick_times(tick):
     assert s.trade_date == 20251124 and s.pre_close[0] == 10.5 and s.up[0] == 11.55 and s.valid[0]
     s.update({"600000.SH": tick(10.0, 10.4, t=day1 + 6000)})      # a late tick of the old day
     assert s.last_bad["stale_time"] == 1 and s.last[0] == 10.6
+
+
+def test_explicit_new_day_then_instruments_is_not_rolled_again(tick):
+    s = Snapshot()
+    day1 = 1763688600000
+    s.update({"600000.SH": tick(10.0, 10.5, t=day1)})
+    s.new_day(20251124)                                        # what the runner does before the open
+    s.set_instruments({"600000.SH": {"UpStopPrice": 11.5, "DownStopPrice": 9.5, "InstrumentName": "x"}})
+    s.update({"600000.SH": tick(10.5, 10.6, t=day1 + 3 * 86400000)})
+    assert s.up[0] == 11.5 and s.limit_disagree[0]            # the detail's limit kept (rule says 11.55)
