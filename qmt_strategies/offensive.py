@@ -365,14 +365,20 @@ class OffensiveLayerStrategy:
 
     def on_day(self, trade_date, ts_ms, scores, last_close, industries=None, industry_scores=None,
                prev_trade_date=None):
-        """Daily decisions: decay/stop sells for holdings, then buys (rotation day: rotation targets)."""
+        """Daily decisions: decay/stop sells for holdings, then buys.
+
+        With `industry_scores` (rotation mode): on a rotation day the rotation targets are bought and holdings
+        outside them sold; on other days only exits. Without them (threshold mode): every stock at or above
+        the buy threshold is a buy candidate, every day.
+        """
         close = dict(zip(scores.codes, np.asarray(last_close, dtype=np.float64)))
         comp = dict(zip(scores.codes, scores.composite))
         out = []
         for code in sorted(self.holdings):
             out.extend(self._exit_checks(code, close.get(code), comp.get(code), trade_date, ts_ms))
-        rotating = industry_scores is not None and is_rotation_day(trade_date, prev_trade_date, self.rotation)
-        if rotating:
+        if industry_scores is not None and not is_rotation_day(trade_date, prev_trade_date, self.rotation):
+            targets = {}                       # rotation mode between rotation days: exits only
+        elif industry_scores is not None:
             targets = rotation_targets(scores.codes, industries, scores.composite, industry_scores,
                                        self.top_industries, self.top_stocks, self.max_industry_weight,
                                        self.max_stock_weight, self.buy_threshold)
@@ -381,7 +387,7 @@ class OffensiveLayerStrategy:
                 if code not in targets and code not in self.pending_exits:
                     out.append(self._sell(code, close.get(code) or 0.0, comp.get(code) or 0.0, trade_date,
                                           ts_ms, "rotation", "轮动调出: not among the top industries/stocks"))
-        else:
+        else:                                  # threshold mode (no industry scores): every stock at the threshold
             idx = np.where(scores.composite >= self.buy_threshold)[0]
             targets = {scores.codes[i]: self.max_stock_weight for i in idx}
         factor_of = {c: i for i, c in enumerate(scores.codes)}

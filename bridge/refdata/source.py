@@ -158,7 +158,7 @@ def fetch(fn: str, **kwargs) -> pd.DataFrame:
     try:
         df = func(**kwargs)
     except Exception as exc:  # noqa: BLE001 - any failure of the remote call is reported as one sentence
-        if _is_network_error(exc):
+        if _is_network_error(exc) and not isinstance(exc, ValueError):   # JSONDecodeError: a reply, not JSON
             logger.warning("refdata source unreachable fn={} args={} error={}", fn, kwargs, type(exc).__name__)
             raise SourceUnreachable(
                 f"akshare.{fn} could not reach its data source ({type(exc).__name__}); "

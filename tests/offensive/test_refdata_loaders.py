@@ -159,3 +159,12 @@ def test_fixture_mode_reads_files_and_names_missing_ones():
 def test_qmt_codes():
     assert [L.qmt_code(c) for c in ("600000", "000001", "300750", "688981", "430047", "920118", "510300", "159915")] == [
         "600000.SH", "000001.SZ", "300750.SZ", "688981.SH", "430047.BJ", "920118.BJ", "510300.SH", "159915.SZ"]
+
+
+def test_unparseable_json_reply_is_a_changed_source(monkeypatch):
+    def html(*a, **k):
+        raise requests.exceptions.JSONDecodeError("Expecting value", "<html>", 0)
+
+    monkeypatch.setattr(ak, "fund_etf_spot_em", html)
+    with pytest.raises(source.SourceChanged, match="could not parse the source's reply"):
+        L.load_etf_spot()

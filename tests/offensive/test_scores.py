@@ -156,3 +156,13 @@ def test_last_day_technical_score_equals_matrix_last_column(seed, days, gaps):
     if gaps:
         c[rng.uniform(size=c.shape) < 0.1] = np.nan
     assert off.technical_score(c, h, v).tolist() == off.technical_score_matrix(c, h, v)[:, -1].tolist()
+
+
+def test_rotation_mode_buys_only_on_rotation_days():
+    st_ = off.OffensiveLayerStrategy(rotation="weekly")
+    sc = _scores(["600001.SH"], [9.0])
+    kw = {"industries": ["X"], "industry_scores": {"X": 9.0}}
+    assert st_.on_day(20261124, 1, sc, [10.0], prev_trade_date=20261123, **kw) == []     # Tuesday
+    assert [s.action for s in st_.on_day(20261130, 1, sc, [10.0], prev_trade_date=20261127, **kw)] == ["buy"]
+    assert [s.action for s in st_.on_day(20261124, 1, sc, [10.0])] == ["buy"]           # threshold mode
+
