@@ -30,7 +30,10 @@ from bridge.risk import RiskGate
 from bridge.runner_broker import BrokerSide
 from bridge.xt_market import XtMarket
 from bridge.xt_trader import Backoff, XtTrader
+from qmt_strategies.evaluate import in_continuous_session, shanghai_clock
 from qmt_strategies.snapshot import Snapshot
+
+CLOSING_CALL_SOD = 14 * 3600 + 57 * 60
 
 
 class Runner(BrokerSide):
@@ -39,10 +42,10 @@ class Runner(BrokerSide):
     def __init__(self, q: queue.SimpleQueue, trader: XtTrader, market: XtMarket, store, notifier, risk: RiskGate,
                  exits_cfg, strategies: list, clock: Callable[[], int], *, account_id: str = "",
                  protect_holdings: bool = False, ack_timeout_ms: int = 10_000, exit_reprice_ms: int = 30_000,
-                 seed: int = 0):
+                 seed: int = 0, resume: bool = True):
         self.q, self.trader, self.market, self.store, self.notifier = q, trader, market, store, notifier
         self.risk, self.exits_cfg, self.strategies, self.clock = risk, exits_cfg, strategies, clock
-        self.account_id, self.protect_holdings = account_id, protect_holdings
+        self.account_id, self.protect_holdings, self.resume = account_id, protect_holdings, resume
         self.ack_timeout_ms, self.exit_reprice_ms = ack_timeout_ms, exit_reprice_ms
         self.snap = Snapshot()
         self.portfolio = Portfolio()
@@ -73,10 +76,10 @@ class Runner(BrokerSide):
 
     # ================================================================ lifecycle
     def start(self) -> None:
-        """Load today's state from the store, subscribe quotes, connect the trader and reconcile."""
+        """Load today's state from the store (resume), subscribe quotes, connect the trader and reconcile."""
         self.now_ms = self.clock()
         self._new_day(sh_date(self.now_ms))
-        for b in self.journal.load():
+        for b in self.journal.load() if self.resume else ():
             self.exits.put(b)
         logger.info("runner start trade_date={} stored_orders={} brackets={}", self.trade_date, len(self.om.orders),
                     len(self.exits.active()))
@@ -163,7 +166,7 @@ class Runner(BrokerSide):
         self.risk.new_day()
         self.portfolio.start_equity = 0.0
         self.entered_today.clear()
-        for o in load_orders(self.store, day, self.account_id):
+        for o in load_orders(self.store, day, self.account_id) if self.resume else ():
             if o.client_id not in self.om.orders:
                 self.om.add(o)
                 self.om.bind(o, order_id=o.order_id, sysid=o.sysid)
@@ -192,10 +195,12 @@ class Runner(BrokerSide):
         if self.risk.kill_switch_on():
             self._kill()
             return
-        live = self.om.live_orders()
-        sellable = {b.code: self.portfolio.sellable(b.code, live) for b in self.exits.active()}
-        for trig in self.exits.evaluate(self.snap, now, sellable):
-            self._fire_exit(trig)
+        _, sod = shanghai_clock(now)
+        if in_continuous_session(sod) and sod < CLOSING_CALL_SOD:      # exits trade in the continuous session only
+            live = self.om.live_orders()
+            sellable = {b.code: self.portfolio.sellable(b.code, live) for b in self.exits.active()}
+            for trig in self.exits.evaluate(self.snap, now, sellable):
+                self._fire_exit(trig)
         n_intents = 0
         for s in self.strategies:
             sigs, intents = s.on_snapshot(self, now)

@@ -158,7 +158,8 @@ class BrokerSide:
         o = self.om.find(order_id=t.order_id) or (self.om.find(remark=t.remark) if t.remark else None)
         side = t.side or (o.side if o else "buy")
         try:
-            self.store.record_trade(t.traded_id, code=t.code, side=side, price=t.price, quantity=t.quantity,
+            # broker trade ids repeat across days: the stored natural key carries the trade date
+            self.store.record_trade(f"{self.trade_date:%Y%m%d}:{t.traded_id}", code=t.code, side=side, price=t.price, quantity=t.quantity,
                                     ts=self.now_ms, account_id=self.account_id,
                                     client_order_id=o.client_id if o else None, broker_order_id=t.order_id,
                                     amount=t.amount or t.price * t.quantity, commission=t.commission,
