@@ -16,8 +16,12 @@ from bridge.refdata.source import SourceChanged, fetch
 
 
 def qmt_code(code: str) -> str:
-    """'600000' -> '600000.SH', '000001' -> '000001.SZ', '430047' -> '430047.BJ'; ETFs 51/56/58 SH, 15/16 SZ."""
-    c = str(code).strip().split(".")[0].zfill(6)
+    """'600000' -> '600000.SH', '000001' -> '000001.SZ', '430047' -> '430047.BJ'; ETFs 51/56/58 SH, 15/16 SZ;
+    a five-digit Hong Kong code (in QDII / 港股通 fund holdings) -> '00700.HK'."""
+    raw = str(code).strip().split(".")[0]
+    if len(raw) == 5 and raw.isdigit():
+        return f"{raw}.HK"
+    c = raw.zfill(6)
     if c.startswith(("4", "8", "92")):
         return f"{c}.BJ"
     if c.startswith(("5", "6", "9")):

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from bridge.refdata import loaders as L
 from bridge.refdata import xt
 from bridge.refdata.source import SourceError
-from signals_db.values import SPECS
+from signals_db.values import SPECS, InvalidRow
 
 PARTS = ("stocks", "industries", "bars", "etfs", "holdings", "flows", "financials", "dividends", "margin")
 
@@ -222,6 +222,9 @@ def update_all(store, only: Iterable[str] | None = None, codes: Iterable[str] | 
         except SourceError as exc:
             logger.warning("refdata part failed part={} error={}", part, exc)
             result[part] = str(exc)
+        except InvalidRow as exc:       # the source sent a value the database refuses: nothing of the batch stored
+            logger.warning("refdata rows rejected part={} error={}", part, exc)
+            result[part] = f"rows rejected by signals_db, nothing of this batch stored: {exc}"
     return result
 
 

@@ -157,8 +157,10 @@ def test_fixture_mode_reads_files_and_names_missing_ones():
 
 
 def test_qmt_codes():
-    assert [L.qmt_code(c) for c in ("600000", "000001", "300750", "688981", "430047", "920118", "510300", "159915")] == [
-        "600000.SH", "000001.SZ", "300750.SZ", "688981.SH", "430047.BJ", "920118.BJ", "510300.SH", "159915.SZ"]
+    assert [L.qmt_code(c) for c in ("600000", "000001", "300750", "688981", "430047", "920118", "510300", "159915",
+                                    "00700", "1")] == [
+        "600000.SH", "000001.SZ", "300750.SZ", "688981.SH", "430047.BJ", "920118.BJ", "510300.SH", "159915.SZ",
+        "00700.HK", "000001.SZ"]
 
 
 def test_unparseable_json_reply_is_a_changed_source(monkeypatch):
