@@ -120,6 +120,9 @@ def cmd_exec(args) -> int:
     if not args.no_patch_sleep:
         _patch_sleep(rt)
     _ = rt.world
+    from sim.fake_xtquant._runtime import tune_gc
+
+    tune_gc()
     sys.argv = [args.script, *args.script_args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))
     rt.sched.acquire()          # the script's main thread holds the baton except while it waits
