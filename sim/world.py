@@ -58,7 +58,7 @@ class World:
         if not calendar.is_session(self.trade_date):
             raise ValueError(f"SimConfig.trade_date {self.trade_date} is not an XSHG trading day")
         self.epoch_ms = _epoch_fn(self.trade_date)
-        u = build_universe(cfg.n_stocks, cfg.n_etfs, self.trade_date, cfg.seed)
+        u = build_universe(cfg.n_stocks, cfg.n_etfs, self.trade_date, cfg.seed, cfg.history_days)
         self.universe = u
         sod = dd.timeline(cfg.snapshot_interval_s, cfg.start_time, cfg.end_time)
         day, specs = dd.generate_day(u, cfg.seed, sod, cfg.events, cfg.planted_limit_ups)

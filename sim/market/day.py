@@ -157,9 +157,22 @@ def generate_day(u: Universe, seed: int, sod: np.ndarray, specs=(), n_random: in
         z += carry
         carry = z[-1].copy()
         lat[rows] = z
+    _bridge(u, lat, cont_rows, np.arange(N))
     planted = _apply_events(u, rng, sod, lat, specs, n_random)
     _apply_etfs(u, rng, lat)
     return _finish(u, rng, sod, lat, planted)
+
+
+def _bridge(u: Universe, lat: np.ndarray, cont_rows: np.ndarray, cols: np.ndarray) -> None:
+    """Bend the continuous path of `cols` linearly so it ends at the series close (the next day's pre-close)."""
+    if u.target_close is None or cont_rows.size == 0 or cols.size == 0:
+        return
+    M = cont_rows.size
+    corr = np.log(u.target_close[cols]) - lat[cont_rows[-1]][cols].astype(np.float64)
+    for a in range(0, M, 512):
+        rows = cont_rows[a:a + 512]
+        k = (np.arange(a, a + len(rows)) + 1.0) / M
+        lat[np.ix_(rows, cols)] += (k[:, None] * corr[None, :]).astype(np.float32)
 
 
 def _apply_events(u, rng, sod, lat, specs, n_random):
@@ -206,6 +219,7 @@ def _apply_etfs(u: Universe, rng, lat: np.ndarray) -> None:
         nav = (np.exp(lat[:, cons].astype(np.float64)) @ qty.astype(np.float64) + cash) / unit
         e = rng.normal(0, 0.0002, T + 150)
         prem = np.convolve(e, _AR_KERNEL)[150:T + 150]   # AR(1)-like premium, phi = 0.97
+        prem[-100:] *= np.linspace(1.0, 0.0, min(100, T))   # closes at NAV: the next day's pre-close
         lat[:, i] = (np.log(nav) + prem).astype(np.float32)
 
 
@@ -274,6 +288,8 @@ def _finish(u: Universe, rng, sod, lat, planted_specs):
         r = end_rows[0]
         vol[r, cc] = np.maximum(np.rint(base[cc] * M * 0.03 * rng.gamma(2.0, 0.5, cc.size)), 1).astype(np.int32)
         active[r, cc] = True
+    if end_rows.size:
+        active[end_rows[0]] = True       # the closing snapshot carries every code
     # state changes are pushed; halted codes are pushed only once at the first snapshot
     if T > 1:
         active[1:] |= state[1:] != state[:-1]

@@ -20,20 +20,26 @@ def midnight_ms(d: dt.date) -> int:
 
 def daily_history(u: Universe, i: int, seed: int, days: int) -> pd.DataFrame:
     """`days` daily bars of column i before u.trade_date (index 'YYYYMMDD', xtquant K-line columns)."""
-    dates = calendar.previous_sessions(u.trade_date, days)
     code = u.codes[i]
     rng = np.random.default_rng([seed, 44, i])
     vol = float(u.daily_vol[i])
-    ratio = rules.limit_ratio(code, u.trade_date, bool(u.is_st[i])) if not u.is_etf[i] else None
+    ratio = rules.limit_ratio(code, u.trade_date, bool(u.is_st[i]), etf_limit_20=bool(u.etf_limit_20[i]))
     lim = float(ratio) if ratio is not None else 0.1
-    r = np.clip(rng.normal(0.0003, vol, days), -0.9 * lim, 0.9 * lim)
-    suffix = np.concatenate([np.cumsum(r[::-1])[::-1][1:], [0.0]])   # sum of returns after each day
-    logc = np.log(u.pre_close[i]) - suffix
     div = float(u.tick_div[i])
-    close = np.maximum(np.rint(np.exp(logc) * div), 1) / div
-    close[-1] = u.pre_close[i]
-    pre = np.concatenate([[close[0] / np.exp(r[0])], close[:-1]])
-    pre = np.maximum(np.rint(pre * div), 1) / div
+    if u.hist_close is not None and len(u.hist_dates) >= 2:   # the shared daily series (chained days agree)
+        n = min(days, len(u.hist_dates) - 1)
+        dates = u.hist_dates[-n:]
+        close = u.hist_close[-n:, i].copy()
+        pre = u.hist_close[-n - 1:-1, i].copy()
+        days = n
+    else:
+        dates = calendar.previous_sessions(u.trade_date, days)
+        r = np.clip(rng.normal(0.0003, vol, days), -0.9 * lim, 0.9 * lim)
+        suffix = np.concatenate([np.cumsum(r[::-1])[::-1][1:], [0.0]])   # sum of returns after each day
+        close = np.maximum(np.rint(np.exp(np.log(u.pre_close[i]) - suffix) * div), 1) / div
+        close[-1] = u.pre_close[i]
+        pre = np.concatenate([[close[0] / np.exp(r[0])], close[:-1]])
+        pre = np.maximum(np.rint(pre * div), 1) / div
     op = np.rint(pre * np.exp(rng.normal(0, 0.3 * vol, days)) * div) / div
     hi_raw = np.maximum(op, close) * (1 + np.abs(rng.normal(0, 0.4 * vol, days)))
     lo_raw = np.minimum(op, close) * (1 - np.abs(rng.normal(0, 0.4 * vol, days)))

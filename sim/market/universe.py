@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import calendar, rules
+from sim.market import series
 
 SW_L1 = ("农林牧渔", "基础化工", "钢铁", "有色金属", "电子", "家用电器", "食品饮料", "纺织服饰", "轻工制造",
          "医药生物", "公用事业", "交通运输", "房地产", "商贸零售", "社会服务", "综合", "建筑材料", "建筑装饰",
@@ -83,6 +84,10 @@ class Universe:
     beta: np.ndarray
     baskets: dict[int, tuple[np.ndarray, np.ndarray, float, int]] = field(default_factory=dict)
     # etf index -> (constituent indices, quantities (shares), cash component, creation unit)
+    ref_price: np.ndarray | None = None      # reference (long-run) price of each code
+    target_close: np.ndarray | None = None   # today's close in the shared daily series (next day's pre-close)
+    hist_dates: list = field(default_factory=list)    # sessions before trade_date (oldest first)
+    hist_close: np.ndarray | None = None     # [len(hist_dates), N] closes on those sessions
 
     @property
     def n(self) -> int:
@@ -131,8 +136,8 @@ def _codes_for(rng, prefixes, n, fixed, used):
     return out
 
 
-def build_universe(n_stocks: int, n_etfs: int, trade_date: dt.date, seed: int = 0) -> Universe:
-    """Generate a deterministic universe for (n_stocks, n_etfs, seed)."""
+def build_universe(n_stocks: int, n_etfs: int, trade_date: dt.date, seed: int = 0, history_days: int = 250) -> Universe:
+    """Generate a deterministic universe for (n_stocks, n_etfs, seed); prices follow the seed's daily series."""
     rng = np.random.default_rng([seed, 11])
     codes, names, boards, inds, st, kinds, lim20, listed, opend, pcs = [], [], [], [], [], [], [], [], [], []
     used_names: set[str] = set()
@@ -241,7 +246,37 @@ def build_universe(n_stocks: int, n_etfs: int, trade_date: dt.date, seed: int = 
                  tick_div=np.where(is_etf, 1000, 100).astype(np.int64), float_shares=float_sh,
                  total_shares=total_sh, turnover=turnover, activity=activity, daily_vol=daily_vol, beta=beta)
     _build_baskets(u, rng, etf_family, n_s)
+    _apply_series(u, seed, history_days, famous={i for i, c in enumerate(codes)
+                                                 if c.split(".")[0] in _FAMOUS_NUMS})
     return u
+
+
+_FAMOUS_NUMS = {f[0] for fam in FAMOUS.values() for f in fam} | set(FAMOUS_ETFS)
+
+
+def _apply_series(u: Universe, seed: int, history_days: int, famous: set[int]) -> None:
+    """Pre-close, limits, history closes and today's target close from the shared daily series."""
+    base = u.pre_close.copy()
+    lim = series.limit_fraction(u.codes, u.is_st, u.etf_limit_20, u.trade_date)
+    scale = np.where(np.isin(np.arange(u.n), list(famous)), series.FAMOUS_SCALE, 1.0)
+    days, x = series.deviations(u.daily_vol, u.beta, lim, scale, seed, u.trade_date, history_days + 2)
+    div = u.tick_div.astype(np.float64)
+    cl = series.closes(base, x, div)
+    for i, (cons, qty, cash, unit) in u.baskets.items():   # equity ETFs: NAV of the (fixed) basket's closes
+        nav = (cl[:, cons] @ qty.astype(np.float64) + cash) / unit
+        cl[:, i] = np.maximum(np.floor(nav * div[i] + 0.5), 1) / div[i]
+    u.ref_price = base
+    u.pre_close = cl[-2].copy()
+    u.target_close = cl[-1].copy()
+    u.hist_dates = list(days[:-1])
+    u.hist_close = cl[:-1]
+    for i, code in enumerate(u.codes):
+        r = rules.limit_ratio(code, u.trade_date, is_st=bool(u.is_st[i]), listed_day=u.listed_day[i],
+                              etf_limit_20=bool(u.etf_limit_20[i]))
+        u.up_stop[i], u.down_stop[i] = rules.limit_prices(float(u.pre_close[i]), r, code)
+    # rounding the series can't exceed today's band: clip the target into it
+    has = u.up_stop > 0
+    u.target_close = np.where(has, np.clip(u.target_close, u.down_stop, u.up_stop), u.target_close)
 
 
 def _build_baskets(u: Universe, rng: np.random.Generator, etf_family: list[int], n_s: int) -> None:

@@ -147,3 +147,22 @@ def test_bars_consistent_with_pre_close(run):
     m1 = w.bars("600000.SH", "1m")
     assert len(m1) == 240 and m1.index[0] == "20261120093100"
     assert len(w.trading_dates("SH", count=5)) == 5
+
+
+def test_chained_days_line_up():
+    """Day D's closes are day D+1's pre-closes and appear in D+1's daily history (same seed)."""
+    from sim import calendar
+
+    cfg = {"seed": 4, "n_stocks": 30, "n_etfs": 6}
+    d1 = World(SimConfig(trade_date=DATE, **cfg))
+    while d1.step() is not None:
+        pass
+    d2 = World(SimConfig(trade_date=calendar.next_session(DATE), **cfg))
+    closes = {c: t["lastPrice"] for c, t in d1.full_tick().items()}
+    for code, inst in d2.instruments.items():
+        assert inst["PreClose"] == closes[code], code
+    bars = d2.bars("600000.SH", "1d", count=3)
+    assert bars.index[-1] == DATE.strftime("%Y%m%d") and bars["close"].iloc[-1] == closes["600000.SH"]
+    hist1 = d1.bars("000001.SZ", "1d", end_time="20261119")
+    hist2 = d2.bars("000001.SZ", "1d", end_time="20261119")
+    assert hist1["close"].tolist()[-200:] == hist2["close"].tolist()[-200:]
