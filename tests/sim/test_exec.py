@@ -115,3 +115,15 @@ def test_bad_options_are_one_clear_sentence(tmp_path):
     assert proc.returncode == 2 and "unknown fault 'bogus'" in proc.stderr
     proc = run_exec(tmp_path / "missing.py")
     assert proc.returncode == 2 and "not found" in proc.stderr
+
+
+def test_speed_option_values():
+    import argparse
+
+    import pytest
+
+    from sim.__main__ import _speed
+
+    assert _speed("max") is None and _speed("realtime") == 1.0 and _speed("10") == 10.0 and _speed("2.5x") == 2.5
+    with pytest.raises(argparse.ArgumentTypeError, match="max, realtime or a factor"):
+        _speed("fast")
