@@ -25,8 +25,8 @@ def _prev_amounts(store, codes: list[str], day: dt.date, quiet: bool) -> dict[st
         if not got:
             bars = L.load_etf_bars(code, day - dt.timedelta(days=14), day - dt.timedelta(days=1))
             if len(bars):
-                from bridge.refdata.update import BAR_COLS, _rows
-                store.upsert_reference("daily_quote", _rows(bars, BAR_COLS))
+                from bridge.refdata.update import BAR_COLS, _rows, put
+                put(store, "daily_quote", _rows(bars, BAR_COLS))
                 got = [(bars["trade_date"].iloc[-1], bars["amount"].iloc[-1])]
         if got:
             out[code] = (dt.date.fromisoformat(str(got[0][0])[:10]), float(got[0][1]))
@@ -69,7 +69,9 @@ def store_ranking(store, df: pd.DataFrame) -> int:
     rows = [{"scope": SCOPE, "subject": r.sector, "trade_date": r.trade_date,
              "main_net_inflow": round(float(r.net_flow), 2), "net_inflow": round(float(r.net_flow), 2)}
             for r in df.itertuples(index=False) if np.isfinite(r.net_flow)]
-    return store.upsert_reference("funds_flow", rows)
+    from bridge.refdata.update import put
+
+    return put(store, "funds_flow", rows)
 
 
 def industry_scores(df: pd.DataFrame) -> dict[str, float]:

@@ -68,6 +68,20 @@ def _merge(store, table: str, keys: tuple[str, ...], rows: list[dict]) -> list[d
     return out
 
 
+def put(store, table: str, rows: list[dict]) -> int:
+    """Upsert reference rows, leaving out (and logging) rows signals_db refuses, e.g. a code it does not know."""
+    good, bad = [], []
+    for r in rows:
+        try:
+            SPECS[table].params(r, "")
+            good.append(r)
+        except InvalidRow as exc:
+            bad.append(str(exc))
+    if bad:
+        logger.warning("refdata rows skipped table={} skipped={} first={}", table, len(bad), bad[0])
+    return store.upsert_reference(table, good) if good else 0
+
+
 def _progress(items, desc: str, quiet: bool):
     return tqdm(items, desc=desc, unit="item", disable=quiet, leave=False)
 
@@ -76,7 +90,7 @@ def update_stocks(store, quiet: bool = False) -> int:
     """stock_info: code, name, ST flag for every A share (keeps the stored industry)."""
     df = L.load_stock_list()
     rows = _rows(df, {"code": "code", "name": "name", "is_st": "is_st"})
-    return store.upsert_reference("stock_info", _merge(store, "stock_info", ("code",), rows))
+    return put(store, "stock_info", _merge(store, "stock_info", ("code",), rows))
 
 
 def update_industries(store, refresh: bool = False, quiet: bool = False) -> int:
@@ -91,7 +105,7 @@ def update_industries(store, refresh: bool = False, quiet: bool = False) -> int:
         members = L.load_industry_members(industry)
         rows = [{"code": c, "name": names.get(c) or nm, "industry_sw1": industry}
                 for c, nm in zip(members["code"], members["name"]) if refresh or c in missing or c not in names]
-        n += store.upsert_reference("stock_info", _merge(store, "stock_info", ("code",), rows))
+        n += put(store, "stock_info", _merge(store, "stock_info", ("code",), rows))
     return n
 
 
@@ -121,11 +135,11 @@ def update_bars(store, codes: Iterable[str], days: int = 250, today: dt.date | N
         for c, s in todo:
             df = frames.get(c)
             if df is not None:
-                n += store.upsert_reference("daily_quote", _rows(df[df["trade_date"] >= s], BAR_COLS))
+                n += put(store, "daily_quote", _rows(df[df["trade_date"] >= s], BAR_COLS))
         return n
     for code, start in _progress(todo, "bars", quiet):
         df = L.load_etf_bars(code, start, today) if etf else L.load_daily_bars(code, start, today)
-        n += store.upsert_reference("daily_quote", _rows(df, BAR_COLS))
+        n += put(store, "daily_quote", _rows(df, BAR_COLS))
     return n
 
 
@@ -133,7 +147,7 @@ def update_etfs(store, quiet: bool = False) -> tuple[pd.DataFrame, int]:
     """etf_info (code, name) for every exchange ETF; returns (today's ETF spot table, rows changed)."""
     df = L.load_etf_spot()
     rows = _merge(store, "etf_info", ("code",), _rows(df, {"code": "code", "name": "name"}))
-    return df, store.upsert_reference("etf_info", rows)
+    return df, put(store, "etf_info", rows)
 
 
 def update_holdings(store, etf_codes: Iterable[str], year: int | str = "", quiet: bool = False) -> int:
@@ -143,7 +157,7 @@ def update_holdings(store, etf_codes: Iterable[str], year: int | str = "", quiet
         df, source = (xt.etf_basket(code), "basket") if xt.available() else (None, "")
         if df is None or df.empty:        # no QMT, or no creation basket for this ETF today
             df, source = L.load_etf_holdings(code, year), "disclosed"
-        n += store.upsert_reference("etf_holdings", _rows(df, {
+        n += put(store, "etf_holdings", _rows(df, {
             "etf_code": "etf_code", "as_of_date": "as_of_date", "component_code": "component_code",
             "component_name": "component_name", "weight": "weight", "shares": "shares"}, source=source))
     return n
@@ -153,13 +167,13 @@ def update_flows(store, codes: Iterable[str] = (), today: dt.date | None = None,
     """funds_flow: industry ranking today (scope 'industry') and per-stock daily main-force flow ('stock')."""
     today = today or dt.date.today()
     df = L.load_sector_flow()
-    n = store.upsert_reference("funds_flow", _rows(df, {"industry": "subject", "main_net_inflow": "main_net_inflow"},
+    n = put(store, "funds_flow", _rows(df, {"industry": "subject", "main_net_inflow": "main_net_inflow"},
                                                    scope="industry", trade_date=today))
     have = {(s, str(d)[:10]) for s, d in store.query("SELECT subject, trade_date FROM funds_flow WHERE scope='stock'")}
     for code in _progress(list(codes), "stock flows", quiet):
         f = L.load_stock_flow(code)
         f = f[[(code, d.isoformat()) not in have for d in f["trade_date"]]]
-        n += store.upsert_reference("funds_flow", _rows(f, {"code": "subject", "trade_date": "trade_date",
+        n += put(store, "funds_flow", _rows(f, {"code": "subject", "trade_date": "trade_date",
                                                             "main_net_inflow": "main_net_inflow"}, scope="stock"))
     return n
 
@@ -169,7 +183,7 @@ def update_margin(store, day: dt.date, quiet: bool = False) -> int:
     if store.query("SELECT 1 FROM funds_flow WHERE scope='margin' AND trade_date=? LIMIT 1", (day.isoformat(),)):
         return 0
     df = L.load_margin(day)
-    return store.upsert_reference("funds_flow", _rows(df, {"code": "subject", "trade_date": "trade_date",
+    return put(store, "funds_flow", _rows(df, {"code": "subject", "trade_date": "trade_date",
                                                            "margin_balance": "margin_balance"}, scope="margin"))
 
 
@@ -184,7 +198,7 @@ def update_financials(store, codes: Iterable[str], quiet: bool = False) -> int:
         if df is None or df.empty:        # no QMT, or QMT has no statements for it
             df = L.load_financials(code)
         rows = _rows(df, {"code": "code", "report_period": "report_period", "roe": "roe", "eps": "eps"})
-        n += store.upsert_reference("finance_data", _merge(store, "finance_data", ("code", "report_period"), rows))
+        n += put(store, "finance_data", _merge(store, "finance_data", ("code", "report_period"), rows))
     return n
 
 
@@ -197,7 +211,7 @@ def update_dividends(store, report_date: dt.date, quiet: bool = False) -> int:
     df = L.load_dividends(report_date)
     rows = _rows(df, {"code": "code", "report_period": "report_period", "payout_pct": "dividend_payout",
                       "dividend_yield": "dividend_yield"})
-    return store.upsert_reference("finance_data", _merge(store, "finance_data", ("code", "report_period"), rows))
+    return put(store, "finance_data", _merge(store, "finance_data", ("code", "report_period"), rows))
 
 
 def _latest_report_period(today: dt.date) -> dt.date:
@@ -222,7 +236,7 @@ def update_all(store, only: Iterable[str] | None = None, codes: Iterable[str] | 
         except SourceError as exc:
             logger.warning("refdata part failed part={} error={}", part, exc)
             result[part] = str(exc)
-        except InvalidRow as exc:       # the source sent a value the database refuses: nothing of the batch stored
+        except InvalidRow as exc:       # a whole batch refused (a bug, since put() filters rows): say so, go on
             logger.warning("refdata rows rejected part={} error={}", part, exc)
             result[part] = f"rows rejected by signals_db, nothing of this batch stored: {exc}"
     return result

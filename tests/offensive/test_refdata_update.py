@@ -74,13 +74,12 @@ def test_latest_report_period():
     assert U._latest_report_period(D(2026, 4, 20)) == D(2025, 9, 30)
 
 
-def test_rejected_rows_are_reported_not_raised(store, monkeypatch):
+def test_rows_signals_db_refuses_are_skipped_not_fatal(store, monkeypatch):
     monkeypatch.setenv("QMT_REFDATA_NO_XTDATA", "1")
     source.use_fixtures(None)
     source.set_pace(0)
     df = source.read_fixture(recorded_path() / "stock_zh_a_spot_em.csv")
     df.loc[0, "代码"] = "12345678"            # not a code signals_db accepts
     monkeypatch.setattr(ak, "stock_zh_a_spot_em", lambda: df.copy())
-    got = U.update_all(store, only=["stocks"], quiet=True)
-    assert got["stocks"].startswith("rows rejected by signals_db, nothing of this batch stored: row 0: ")
-    assert store.count("stock_info") == 0
+    assert U.update_all(store, only=["stocks"], quiet=True) == {"stocks": 6}
+    assert store.count("stock_info") == 6
