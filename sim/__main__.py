@@ -67,6 +67,9 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
                          "disconnect=10:30:00,outage=60,xtdata_disconnect=13:30:00")
     ex.add_argument("--no-patch-sleep", action="store_true",
                     help="keep the real time.sleep in the main thread (default: it waits in simulated time)")
+    ex.add_argument("--free-main", action="store_true",
+                    help="let callbacks run while the main thread computes (for scripts whose main thread blocks "
+                         "on join()/Event.wait()/input(); output interleaving is then not deterministic)")
     ex.add_argument("--log-level", default="WARNING", help="loguru level for sim messages (default WARNING)")
     ex.set_defaults(func=cmd_exec)
     for name in PLUGINS if with_plugins else ():
@@ -125,7 +128,8 @@ def cmd_exec(args) -> int:
     tune_gc()
     sys.argv = [args.script, *args.script_args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))
-    rt.sched.acquire()          # the script's main thread holds the baton except while it waits
+    if not args.free_main:
+        rt.sched.acquire()      # the script's main thread holds the baton except while it waits
     code = 0
     try:
         runpy.run_path(args.script, run_name="__main__")

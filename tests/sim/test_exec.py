@@ -127,3 +127,14 @@ def test_speed_option_values():
     assert _speed("max") is None and _speed("realtime") == 1.0 and _speed("10") == 10.0 and _speed("2.5x") == 2.5
     with pytest.raises(argparse.ArgumentTypeError, match="max, realtime or a factor"):
         _speed("fast")
+
+
+def test_free_main_lets_a_script_join_its_own_worker_thread(tmp_path):
+    script = tmp_path / "join.py"
+    script.write_text("import threading\nfrom xtquant import xtdata\nn = []\n"
+                      "def worker():\n    xtdata.subscribe_whole_quote(['SH'], lambda d: n.append(1))\n    xtdata.run()\n"
+                      "t = threading.Thread(target=worker)\nt.start()\nt.join()\nprint('pushes', len(n))\n",
+                      encoding="utf-8")
+    proc = run_exec(script, "--free-main", *TINY, "--end-time", "10:00:00")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert int(proc.stdout.split()[-1]) > 500
