@@ -117,6 +117,13 @@ def limit_up_params(cfg: AppConfig) -> dict:
     return d
 
 
+def offensive_params() -> dict:
+    """OffensiveLayerStrategy keyword arguments from config/offensive.yaml (offensive section)."""
+    from config.offensive_schema import load_offensive
+
+    return load_offensive().offensive.model_dump(mode="json")
+
+
 def risk_limits(cfg: AppConfig) -> dict:
     """RiskLimits fields (the kill switch is a file the glue checks)."""
     r = cfg.risk
@@ -136,7 +143,7 @@ def render(strategy: str, cfg: AppConfig, params: dict | None = None) -> str:
         raise ExportError(f"--strategy {strategy!r} is not one of {', '.join(STRATEGIES)}")
     modules = module_closure(list(STRATEGIES[strategy]))
     if params is None:
-        params = limit_up_params(cfg) if strategy == "limit_up_etf" else {}
+        params = limit_up_params(cfg) if strategy == "limit_up_etf" else offensive_params()
     embedded = ",\n".join(f"    ({name!r}, {_literal(rename_imports(src))})" for name, src in modules)
     header = glue.HEADER.format(strategy=strategy, date=dt.date.today().isoformat(),
                                 modules=", ".join(n.split(".", 1)[1] for n, _ in modules))

@@ -35,6 +35,7 @@ STRATEGY = '{strategy}'
 PARAMS = {params}
 # 风控参数（config/settings.yaml 的 risk 段）
 RISK = {risk}
+UNIVERSE = []            # 股票池（空 = 沪深A股）/ codes to score; empty = the whole A-share sector
 # ===================================================================
 '''
 
@@ -163,28 +164,41 @@ def init(C):
 
 OFFENSIVE = '''
 # ======================= 策略入口 / QMT entry points =======================
-from _qmt_export.builtin_adapter import BuiltinAdapter, RiskLimits
+from _qmt_export.builtin_adapter import BuiltinAdapter, OffensiveDriver, RiskLimits
 from _qmt_export.offensive import OffensiveLayerStrategy
-from _qmt_export.builtin_adapter import OffensiveDriver
 
 _ADAPTER = [None]      # module-level state: ContextInfo attributes roll back between handlebar calls
+SW_L1 = ('农林牧渔', '基础化工', '钢铁', '有色金属', '电子', '家用电器', '食品饮料', '纺织服饰', '轻工制造', '医药生物',
+         '公用事业', '交通运输', '房地产', '商贸零售', '社会服务', '综合', '建筑材料', '建筑装饰', '电力设备', '国防军工',
+         '计算机', '传媒', '通信', '银行', '非银金融', '汽车', '机械设备', '煤炭', '石油石化', '环保', '美容护理')
 
 
-def _bars(C, codes, count):
-    data = C.get_market_data_ex(['open', 'high', 'low', 'close', 'volume'], codes, period='1d', count=count)
-    return data
+def _industries(C):
+    """code -> SW level-1 industry: REFDATA_DIR/industries.json, else QMT's 'SW1<name>' sectors."""
+    got = _read_json('industries.json')
+    if got:
+        return got
+    out = {}
+    for name in SW_L1:
+        for code in C.get_stock_list_in_sector('SW1' + name) or []:
+            out[code] = name
+    return out
 
 
 def init(C):
     _require_account()
-    codes = list(C.get_stock_list_in_sector('沪深A股'))
-    industries = _read_json('industries.json') or {}
+    codes = list(UNIVERSE) or list(C.get_stock_list_in_sector('沪深A股'))
+
+    def bars(stock_codes, end, count):
+        return C.get_market_data_ex(['high', 'low', 'close', 'volume'], stock_codes, period='1d',
+                                    end_time=end, count=count)
+
     layer = OffensiveLayerStrategy(**PARAMS)
-    driver = OffensiveDriver(layer, codes, lambda n: _bars(C, codes, n), industries=industries,
-                             scores_file=lambda: _read_json('offensive_scores.json'))
+    driver = OffensiveDriver(layer, codes, bars, industry_of=_industries(C))
     adapter = BuiltinAdapter(driver, ACCOUNT_ID, passorder, get_trade_detail_data,
                              journal=_Journal(JOURNAL_DIR, STRATEGY), risk=RiskLimits(**RISK),
-                             kill_switch=_kill_switch, account_type=ACCOUNT_TYPE, codes=codes)
+                             industry_of=driver.industry_of, kill_switch=_kill_switch, account_type=ACCOUNT_TYPE,
+                             codes=driver.codes)
     adapter.init(C)
     _ADAPTER[0] = adapter
 ''' + _CALLBACKS

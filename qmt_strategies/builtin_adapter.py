@@ -12,9 +12,9 @@ passorder, get_trade_detail_data and a journal writer (one JSON-able dict per ev
 import numpy as np
 
 from . import ashare
-from .evaluate import shanghai_clock
+from .evaluate import in_continuous_session, shanghai_clock
 from .snapshot import Snapshot
-from .types import Fill
+from .types import ExitPlan, Fill, OrderIntent
 
 JOURNAL_VERSION = 1
 OP_BUY, OP_SELL = 23, 24
@@ -23,7 +23,10 @@ PR_FIXED = 11
 QUICK_TRADE = 2
 EXIT_SLIPPAGE = 0.005          # as bridge.exits: exit limit this far below the best bid
 REFIRE_COOLDOWN_MS = 5000
+BUY_FEE_RATE = 0.0003          # as bridge.orders: commission + transfer, conservative, for the cash check
+MIN_FEE = 5.0
 FINAL_STATUSES = (53, 54, 56, 57)
+DAILY_DECISION_MS = (14 * 3600 + 57 * 60) * 1000   # a daily-bar backtest decides each bar at 14:57
 LEVEL_VALUE = {"高": 1.0, "中": 0.5, "低": 0.0}     # as the miniQMT runner stores confidence / risk
 XT_STATUS = {48: "unreported", 49: "wait_reporting", 50: "reported", 51: "reported_cancel",
              52: "partsucc_cancel", 53: "part_cancel", 54: "canceled", 55: "part_succ", 56: "succeeded",
@@ -107,6 +110,23 @@ class RiskGate:
             if share > lim.max_position_pct_industry + 1e-9:
                 return "position_industry", f"industry {ind} would be {share * 100:.1f}% of assets (limit {lim.max_position_pct_industry * 100:.0f}%)"
         return None
+
+
+    def room(self, code, total_asset, positions, prices, live):
+        """bridge.risk.RiskGate.room: most CNY a new buy of `code` may add under the value and share limits."""
+        lim = self.limits
+        if total_asset <= 0:
+            return 0.0
+        held = sum(v[0] * prices.get(c, v[1]) for c, v in positions.items() if c == code)
+        pend = sum(rem * px for c, s, rem, px in live if s == "buy" and c == code)
+        room = min(lim.max_order_value, lim.max_position_pct_stock * total_asset - held - pend)
+        ind = self.industry_of.get(code)
+        if ind:
+            codes = set(c for c in set(positions) | set(o[0] for o in live) if self.industry_of.get(c) == ind)
+            iheld = sum(v[0] * prices.get(c, v[1]) for c, v in positions.items() if c in codes)
+            ipend = sum(rem * px for c, s, rem, px in live if s == "buy" and c in codes)
+            room = min(room, lim.max_position_pct_industry * total_asset - iheld - ipend)
+        return max(room, 0.0)
 
 
 class Bracket:
@@ -244,6 +264,9 @@ class BuiltinAdapter:
         self.start_equity = 0.0
         self.exit_seq = 0
         self.signals = []             # every signal emitted (for tests and reports)
+        self.rejections = []          # (client_id, code, side, check) refused before passorder
+        self.entered_today = set()
+        self.acted_signals = set()
         self.sent = []                # (client_id, code, side, price, quantity) in sending order
 
     # -- QMT entry points ---------------------------------------------------------------------------------
@@ -269,6 +292,8 @@ class BuiltinAdapter:
             return
         if C.period == "tick":
             now_ms = int(C.get_bar_timetag(C.barpos) or 0)      # a tick bar's timetag is the snapshot time
+        elif C.period == "1d" and C.trade_mode == "backtest":
+            now_ms = int(C.get_bar_timetag(C.barpos) or 0) + DAILY_DECISION_MS   # daily backtest: act at the close
         else:
             now_ms = max(int(t.get("time", 0)) for t in ticks.values()) or int(C.get_bar_timetag(C.barpos) or 0)
         day, _ = shanghai_clock(now_ms)
@@ -277,29 +302,46 @@ class BuiltinAdapter:
         self.snap.update(ticks, now_ms)
         if any(o["status"] not in FINAL_STATUSES for o in self.orders.values()):
             self.reconcile(C)
+        if self.kill_switch is not None and self.kill_switch():
+            self.risk.halted, self.risk.halt_reason = True, "kill switch"
+        book = None
+        if any(b.active for b in self.exits.brackets.values()):         # exits first, as the miniQMT runner
+            book = self._portfolio()
+            sellable = dict((c, v[2]) for c, v in book[0].items())
+            for code, reason, price, qty, last in self.exits.evaluate(self.snap, now_ms, sellable):
+                self.exit_seq += 1
+                cid = "X%06d%s%02d" % (day % 1000000, code[:6], self.exit_seq % 100)
+                b = self.exits.brackets[code]
+                if self._send(C, cid, code, "sell", price, qty, now_ms, book, b.strategy or "exits", reason,
+                              "%s at last %.3f" % (reason, last)):
+                    self.exits.on_exit_sent(code, cid, reason)
+                else:
+                    b.blocked_until_ms = now_ms + REFIRE_COOLDOWN_MS
         out = self.strategy.on_snapshot(self.snap, now_ms)
         for sig in out.signals:
             self.signals.append(sig)
             self._write_signal(sig)
-        if not out.intents and not any(b.active for b in self.exits.brackets.values()):
-            return
-        positions, total = self._portfolio()
-        self._update_risk(total)
         for it in out.intents:
-            self._send(C, it.client_id, it.code, "buy", it.price, it.quantity, now_ms, positions, total,
-                       it.strategy, None, it.reason)
-        sellable = {c: v[2] for c, v in positions.items()}
-        for code, reason, price, qty, last in self.exits.evaluate(self.snap, now_ms, sellable):
-            q = qty or sellable.get(code, 0)
-            q = min(q, sellable.get(code, 0))
-            if q <= 0:
-                continue
-            self.exit_seq += 1
-            cid = "X%06d%s%02d" % (day % 1000000, code[:6], self.exit_seq % 100)
-            b = self.exits.brackets[code]
-            if self._send(C, cid, code, "sell", price, q, now_ms, positions, total, b.strategy, reason,
-                          f"{reason}: last {last:.3f}"):
-                self.exits.on_exit_sent(code, cid, reason)
+            if book is None:
+                book = self._portfolio()
+                self._update_risk(book[1])
+            self._submit_intent(C, it, now_ms, book)
+
+    def _submit_intent(self, C, it, now_ms, book):
+        """As the runner's submit_intent: one entry per code and signal a day, one exit in flight per code."""
+        exit_reason = None
+        if it.side == "buy":
+            if it.code in self.entered_today or (it.signal_id and it.signal_id in self.acted_signals):
+                return
+        else:
+            b = self.exits.brackets.get(it.code)
+            if b is not None and b.inflight:
+                return
+            exit_reason = "strategy_exit"
+        cid = it.client_id or "S%s" % it.signal_id
+        if self._send(C, cid, it.code, it.side, it.price, it.quantity, now_ms, book, it.strategy, exit_reason,
+                      it.reason, it.signal_id) and it.side == "sell" and it.code in self.exits.brackets:
+            self.exits.on_exit_sent(it.code, cid, "strategy_exit")
 
     def deal_callback(self, C, deal):
         """A fill pushed by QMT."""
@@ -382,42 +424,112 @@ class BuiltinAdapter:
 
     def _final(self, cid, o):
         if o["exit"] is not None:
-            positions, _ = self._portfolio()
+            positions = self._portfolio()[0]
             left = positions.get(o["code"], [0])[0]
             self.exits.on_exit_final(o["code"], cid, o["filled"], left, self._clock())
 
-    def _send(self, C, cid, code, side, price, qty, now_ms, positions, total, strategy, exit_reason, reason):
-        prices = {c: float(self.snap.last[self.snap.index[c]]) for c in positions if c in self.snap.index}
+    def _shape(self, code, side, price, quantity, max_value, cash, sellable):
+        """bridge.orders.OrderManager.prepare: tick grid, limit band, price cage, lots, sellable, size to value
+        and cash. Returns (price, quantity, None) or (None, None, (check, reason))."""
+        r = self.snap.index.get(code)
+        if r is None or not self.snap.valid[r]:
+            return None, None, ("market_data", "no valid quote for %s" % code)
+        if not np.isfinite(price) or price <= 0:
+            return None, None, ("price", "price %r is not a positive number" % (price,))
+        last = float(self.snap.last[r])
+        board, tick = int(self.snap.board[r]), int(self.snap.tick[r])
+        up_u, dn_u = int(self.snap.up_units[r]), int(self.snap.down_units[r])
+        q = price * ashare.PRICE_SCALE / tick
+        pu = (int(np.floor(q + 1e-9)) if side == "buy" else int(np.ceil(q - 1e-9))) * tick
+        if side == "buy" and pu > up_u:
+            pu = up_u
+        if side == "sell" and pu < dn_u:
+            pu = dn_u
+        if pu > up_u or pu < dn_u or pu <= 0:
+            return None, None, ("limit_band", "price %.3f outside limit band [%.3f, %.3f]" % (
+                pu / 1000.0, dn_u / 1000.0, up_u / 1000.0))
+        buy_max, sell_min = ashare.cage_units(np.array([ashare.to_units(last)]), np.array([board]), np.array([tick]))
+        if side == "buy" and pu > int(buy_max[0]):
+            pu = int(buy_max[0])
+        if side == "sell" and pu < int(sell_min[0]):
+            pu = int(sell_min[0])
+        px = pu / float(ashare.PRICE_SCALE)
+        if side == "sell":
+            if sellable <= 0:
+                return None, None, ("sellable", "nothing sellable in %s today (T+1 / already being sold)" % code)
+            qty = min(int(quantity), sellable)
+            if qty != sellable:
+                if board == ashare.BOARD_STAR:
+                    qty = qty if qty >= 200 else 0
+                elif board == ashare.BOARD_BSE:
+                    qty = qty if qty >= 100 else 0
+                else:
+                    qty = qty // 100 * 100
+            if qty <= 0:
+                return None, None, ("lot", "%d shares of %s is not a sellable amount (sellable %d)" % (
+                    quantity, code, sellable))
+            return px, qty, None
+        qty = int(quantity)
+        if max_value is not None and qty * px > max_value:
+            qty = int(max_value // px)
+        afford = int(max(cash - MIN_FEE, 0) / (px * (1 + BUY_FEE_RATE)))
+        qty = min(qty, afford)
+        qty = int(ashare.round_lot(np.array([qty]), np.array([board]))[0])
+        if qty <= 0:
+            why = "insufficient cash" if afford < quantity else "%d shares is below one lot" % quantity
+            return None, None, ("cash" if afford < quantity else "lot", "%s for %s at %.3f (cash %.2f)" % (
+                why, code, px, cash))
+        return px, qty, None
+
+    def _send(self, C, cid, code, side, price, qty, now_ms, book, strategy, exit_reason, reason, signal_id=""):
+        """Shape, risk-check and place one order; True when passorder was called."""
+        positions, total, cash = book
+        prices = dict((c, float(self.snap.last[self.snap.index[c]])) for c in positions
+                      if c in self.snap.index and self.snap.valid[self.snap.index[c]])
         live = [(o["code"], o["side"], o["quantity"] - o["filled"], o["price"]) for o in self.orders.values()
                 if o["status"] not in FINAL_STATUSES]
-        if self.kill_switch is not None and self.kill_switch():
-            self.risk.halted, self.risk.halt_reason = True, "kill switch"
-        verdict = self.risk.check(code, side, price, qty, total, {c: v[:2] for c, v in positions.items()},
-                                  prices, live, now_ms)
-        o = {"code": code, "side": side, "price": float(price), "quantity": int(qty), "filled": 0, "value": 0.0,
-             "status": 0, "strategy": strategy, "exit": exit_reason, "sysid": "", "reason": reason,
+        held = dict((c, v[:2]) for c, v in positions.items())
+        max_value = self.risk.room(code, total, held, prices, live) if side == "buy" else None
+        sellable = positions.get(code, [0, 0.0, 0])[2]
+        px, q, why = self._shape(code, side, float(price), int(qty or 10 ** 9), max_value, cash, sellable)
+        o = {"code": code, "side": side, "price": float(px or price), "quantity": int(q or 0), "filled": 0,
+             "value": 0.0, "status": 0, "strategy": strategy, "exit": exit_reason, "sysid": "", "reason": reason,
              "sent_ms": int(now_ms)}
-        self.orders[cid] = o
-        if verdict is not None:
-            o["status"] = 57
-            self._write_order(cid, o, now_ms, "risk {}: {}".format(*verdict), status="rejected")
+        if why is None:
+            why = self.risk.check(code, side, px, q, total, held, prices, live, now_ms)
+        if why is not None:
+            self.rejections.append((cid, code, side, why[0]))
+            self._journal_write({"kind": "alert", "ts": int(now_ms), "level": "info", "source": "risk", "code": code,
+                                 "alert_kind": ("reject_" + why[0])[:32], "alert_id": ("rej:%s:%s" % (cid, why[0]))[:64],
+                                 "message": "%s %s rejected by %s: %s" % (side, code, why[0], why[1])})
             return False
+        self.orders[cid] = o
         self.risk.on_sent(now_ms)
-        self.sent.append((cid, code, side, float(price), int(qty)))
+        if side == "buy":
+            self.entered_today.add(code)
+        if signal_id:
+            self.acted_signals.add(signal_id)
+        if side == "sell":
+            cash_delta = 0.0
+        else:
+            cash_delta = px * q * (1 + BUY_FEE_RATE)
+        book[2] = cash - cash_delta
+        self.sent.append((cid, code, side, float(px), int(q)))
         self._write_order(cid, o, now_ms, "", status="created")
         self._passorder(OP_BUY if side == "buy" else OP_SELL, BY_SHARES, self.account_id, code, PR_FIXED,
-                        float(price), int(qty), strategy, QUICK_TRADE, cid, C)
+                        float(px), int(q), strategy, QUICK_TRADE, cid, C)
         return True
 
     def _portfolio(self):
-        """({code: [volume, avg_price, can_use]}, total assets) from get_trade_detail_data."""
+        """[{code: [volume, avg_price, can_use]}, total assets, available cash] from get_trade_detail_data."""
         pos = {}
         for p in self._detail(self.account_id, self.account_type, "POSITION"):
             if int(p.m_nVolume) > 0:
                 pos[code_of(p)] = [int(p.m_nVolume), float(p.m_dOpenPrice), int(p.m_nCanUseVolume)]
         acc = self._detail(self.account_id, self.account_type, "ACCOUNT")
         total = float(acc[0].m_dBalance) if acc else 0.0
-        return pos, total
+        cash = float(acc[0].m_dAvailable) if acc else 0.0
+        return [pos, total, cash]
 
     def _update_risk(self, total):
         if self.start_equity <= 0 and total > 0:
@@ -434,6 +546,7 @@ class BuiltinAdapter:
             self.snap.trade_date = day
         self.risk.new_day()
         self.start_equity = 0.0
+        self.entered_today = set()
         self.exits.new_day(day)
 
     def _clock(self):
@@ -465,3 +578,119 @@ class BuiltinAdapter:
                              "avg_price": avg, "order_sysid": o["sysid"] or None, "account_id": self.account_id,
                              "strategy": o["strategy"], "remark": cid, "status_msg": msg or None,
                              "price_type": "limit"})
+
+
+class DriverOutput:
+    """What on_snapshot returns to the adapter: .signals and .intents."""
+
+    def __init__(self, signals, intents):
+        self.signals = signals
+        self.intents = intents
+
+
+class OffensiveDriver:
+    """OffensiveLayerStrategy for the adapter, rule for rule as bridge.strategy_ports.OffensivePort: score the
+    universe on bars up to yesterday at a new day, enter at the first continuous-session snapshot
+    (ask + buy_ticks), exit intraday at stop/target (bid - buy_ticks, not below the down limit).
+
+    bars(codes, end_yyyymmdd, n) -> {code: DataFrame with high/low/close/volume} is injected by the glue
+    (C.get_market_data_ex inside QMT); industry_of maps code -> industry name.
+    """
+
+    def __init__(self, strategy, codes, bars, industry_of=None, max_entries_per_day=5, history_days=80,
+                 buy_ticks=2):
+        self.strategy = strategy
+        self.name = strategy.name
+        self.codes = sorted(c for c in codes if ashare.board_of_code(c) in
+                            (ashare.BOARD_MAIN, ashare.BOARD_CHINEXT, ashare.BOARD_STAR))
+        self._bars = bars
+        self.industry_of = industry_of or {}
+        self.max_entries = int(max_entries_per_day)
+        self.history_days = int(history_days)
+        self.buy_ticks = int(buy_ticks)
+        self.pending = []
+        self.day = None
+
+    def _scores(self, ymd):
+        import datetime
+        codes = self.codes
+        if not codes:
+            return None, None
+        d = datetime.date(ymd // 10000, ymd // 100 % 100, ymd % 100) - datetime.timedelta(days=1)
+        frames = self._bars(codes, d.strftime("%Y%m%d"), self.history_days)
+        n = self.history_days
+        mats = dict((f, np.full((len(codes), n), np.nan)) for f in ("high", "low", "close", "volume"))
+        for i, c in enumerate(codes):
+            f = frames.get(c)
+            if f is None or not len(f):
+                continue
+            for k, mat in mats.items():
+                v = np.asarray(f[k], np.float64)[-n:]
+                mat[i, n - len(v):] = v
+        industries = [self.industry_of.get(c, "") for c in codes]
+        close = mats["close"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ret20 = close[:, -1] / close[:, -21] - 1.0
+        groups = {}
+        for ind_name, r in zip(industries, ret20):
+            if ind_name and np.isfinite(r):
+                groups.setdefault(ind_name, []).append(float(r))
+        means = dict((k, float(np.mean(v))) for k, v in groups.items())
+        order = sorted(means, key=lambda k: means[k])
+        ind_scores = dict((k, 10.0 * (i + 0.5) / len(order)) for i, k in enumerate(order)) if order else {}
+        nan = np.full(len(codes), np.nan)
+        return self.strategy.scores(codes, mats, nan, nan, industries, ind_scores), close[:, -1]
+
+    def _on_day(self, ymd, now_ms):
+        self.day, self.pending = ymd, []
+        scores, last_close = self._scores(ymd)
+        if scores is None:
+            return
+        sigs = self.strategy.on_day(ymd, now_ms, scores, last_close)
+        buys = sorted((s for s in sigs if s.action == "buy"), key=lambda s: -s.score)[:self.max_entries]
+        self.pending = buys + [s for s in sigs if s.action != "buy"]
+
+    def on_snapshot(self, snap, now_ms):
+        """The day's signals and intents at the first continuous snapshot; then intraday exits."""
+        day, sod = shanghai_clock(now_ms)
+        if day != self.day:
+            self._on_day(day, now_ms)
+        if not in_continuous_session(sod):
+            return DriverOutput([], [])
+        signals, intents = [], []
+        for s in self.pending:
+            r = snap.index.get(s.code)
+            if r is None or not snap.valid[r]:
+                continue
+            signals.append(s._replace(ts_ms=int(now_ms)))
+            tick = int(snap.tick[r])
+            if s.action == "buy":
+                ask = float(snap.ask[r, 0]) or float(snap.last[r])
+                px = (ashare.to_units(ask) + self.buy_ticks * tick) / float(ashare.PRICE_SCALE)
+            else:
+                bid = float(snap.bid[r, 0]) or float(snap.last[r])
+                px = max(ashare.to_units(bid) - self.buy_ticks * tick, int(snap.down_units[r])) / float(
+                    ashare.PRICE_SCALE)
+            intents.append(OrderIntent(s.signal_id, self.name, s.code, s.action, float(px), int(s.quantity),
+                                       int(now_ms), s.signal_id, s.reason, None))
+        self.pending = []
+        held = [c for c in self.strategy.holdings if c in snap.index]
+        if held:
+            rows = snap.rows_of(held)
+            prices = dict((c, float(p)) for c, p, v in zip(held, snap.last[rows], snap.valid[rows]) if v)
+            for s in self.strategy.on_prices(self.day, now_ms, prices):
+                signals.append(s)
+                r = snap.index[s.code]
+                px = max(ashare.to_units(float(snap.bid[r, 0]) or s.price) - self.buy_ticks * int(snap.tick[r]),
+                         int(snap.down_units[r])) / float(ashare.PRICE_SCALE)
+                intents.append(OrderIntent(s.signal_id, self.name, s.code, "sell", float(px), int(s.quantity),
+                                           int(now_ms), s.signal_id, s.reason, None))
+        return DriverOutput(signals, intents)
+
+    def on_fill(self, fill):
+        """Book the fill; a buy gets the strategy's TP/SL as its exit plan (time exit next day 14:50)."""
+        self.strategy.on_fill(fill)
+        h = self.strategy.holdings.get(fill.code)
+        if fill.side == "buy" and h:
+            return ExitPlan(fill.code, h["entry_price"], h["stop_loss"], h["take_profit"], 0.0, 1, "14:50:00")
+        return None

@@ -145,3 +145,26 @@ def test_missing_account_is_a_clear_error(exported, refdata):
 
 if os.name == "nt":  # pragma: no cover
     pytest.skip("Linux CI only", allow_module_level=True)
+
+
+def test_offensive_export_runs_daily_backtest(tmp_path):
+    from sim.qmt.data import market_daily
+
+    path = export("offensive", tmp_path / "off.py", load_config())
+    text = path.read_bytes().decode("gbk")
+    ast.parse(text, feature_version=(3, 6))
+    assert imported_modules(text) - {"_qmt_export"} <= ALLOWED
+    store = market_daily(40, 2, "2024-01-02", "2024-03-29", seed=5)
+    from sim.qmt.runner import QmtRunner
+
+    r = QmtRunner(path, start="20240102", end="20240329",
+                  user_args={"ACCOUNT_ID": "OFF1", "JOURNAL_DIR": str(tmp_path / "j"), "REFDATA_DIR": str(tmp_path),
+                             "KILL_SWITCH_FILE": ""})
+    res = r.run_bars(store)
+    a = r.g["_ADAPTER"][0]
+    assert a.signals and a.sent
+    assert {o.m_strRemark for o in res.orders} == {s[0] for s in a.sent}
+    buys = [s for s in a.sent if s[2] == "buy"]
+    assert buys and all(q > 0 and (q % 100 == 0 or code.startswith("688")) for _, code, _, _, q in buys)
+    lim = load_config().risk.max_order_value
+    assert all(p * q <= lim + 1e-6 for _, _, _, p, q in buys)
