@@ -97,3 +97,30 @@ def test_cage():
     # 10.00: 2% = 10.20 beats +10 ticks (10.10); STAR plain 2%; 2.00: +10 ticks (2.10) beats 2.04
     assert a.to_price(buy_max).tolist() == [10.20, 10.20, 2.10, 1.020]
     assert a.to_price(sell_min).tolist() == [9.80, 9.80, 1.90, 0.980]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(10, 500000), st.sampled_from([a.BOARD_MAIN, a.BOARD_STAR, a.BOARD_ETF, a.BOARD_BSE]))
+def test_cage_equals_decimal_rule(bench_units, board):
+    tick_u = 1 if board == a.BOARD_ETF else 10
+    bench_units -= bench_units % tick_u
+    bench = Decimal(bench_units) / 1000
+    tick = Decimal(tick_u) / 1000
+    hi = bench * Decimal("1.02") if board == a.BOARD_STAR else max(bench * Decimal("1.02"), bench + 10 * tick)
+    lo = bench * Decimal("0.98") if board == a.BOARD_STAR else min(bench * Decimal("0.98"), bench - 10 * tick)
+    want_hi = (hi / tick).to_integral_value(rounding="ROUND_FLOOR") * tick
+    want_lo = max((lo / tick).to_integral_value(rounding="ROUND_CEILING") * tick, tick)
+    buy_max, sell_min = a.cage_units(np.array([bench_units]), np.array([board]), np.array([tick_u]))
+    assert Decimal(int(buy_max[0])) / 1000 == want_hi and Decimal(int(sell_min[0])) / 1000 == want_lo
+
+
+@given(st.integers(0, 10 ** 7), st.sampled_from([a.BOARD_MAIN, a.BOARD_CHINEXT, a.BOARD_STAR, a.BOARD_BSE, a.BOARD_ETF]))
+def test_round_lot_rules(qty, board):
+    got = int(a.round_lot(np.array([qty]), np.array([board]))[0])
+    assert 0 <= got <= qty
+    if board == a.BOARD_STAR:
+        assert got == (min(qty, 100000) if qty >= 200 else 0)
+    elif board == a.BOARD_BSE:
+        assert got == (qty if qty >= 100 else 0)
+    else:
+        assert got % 100 == 0 and qty - got < 100
