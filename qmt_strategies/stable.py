@@ -61,7 +61,8 @@ def earnings_falling(periods, cumulative_profit, quarters=2):
     parts = []
     for (y, q) in latest:
         prev = sq.get((y - 1, q))
-        if prev is None or not sq[(y, q)] < prev:
+        # "below" beyond float noise from de-cumulating (0.85 - 0.75 is not below 0.1)
+        if prev is None or not sq[(y, q)] < prev - 1e-9 * max(1.0, abs(prev)):
             return False, f"Q{q} {y} not below a year earlier"
         parts.append(f"{y}Q{q} {sq[(y, q)]:.4g} < {prev:.4g}")
     return True, "; ".join(parts)

@@ -166,3 +166,16 @@ def test_rotation_mode_buys_only_on_rotation_days():
     assert [s.action for s in st_.on_day(20261130, 1, sc, [10.0], prev_trade_date=20261127, **kw)] == ["buy"]
     assert [s.action for s in st_.on_day(20261124, 1, sc, [10.0])] == ["buy"]           # threshold mode
 
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.integers(5, 80))
+def test_chip_score_vectorised_equals_per_stock(seed, days):
+    rng = np.random.default_rng(seed)
+    c = 10 * np.exp(np.cumsum(rng.normal(0, 0.03, (5, days)), axis=1))
+    h, lo = c * 1.02, c * 0.98
+    v = rng.uniform(0, 1e5, (5, days))
+    fs = rng.uniform(1e4, 1e7, 5)
+    whole = off.chip_score(h, lo, c, v, fs)
+    rows = [off.chip_score(h[i], lo[i], c[i], v[i], fs[i:i + 1])[0] for i in range(5)]
+    assert whole.tolist() == rows and ((whole >= 0) & (whole <= 10)).all()

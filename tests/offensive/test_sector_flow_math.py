@@ -79,3 +79,11 @@ def test_sector_flow_bounds_and_ranking(chg, amt, prev, flow):
     order = np.argsort(r.rank)
     assert (np.diff(r.score[order]) <= 1e-9).all()
     assert set(r.label) <= set(sf.LABELS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.5, 100), min_size=1, max_size=40), st.floats(0.5, 100))
+def test_percentile_bounds_and_monotone(history, last):
+    p = val.percentile_of_last(history + [last])
+    assert 0 < p <= 100
+    assert val.percentile_of_last(history + [last * 1.5]) >= p

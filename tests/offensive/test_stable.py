@@ -56,3 +56,26 @@ def test_monitor_from_config_and_check_all():
     out = mon.check_all(20261120, 1, {"000002.SZ": {"payout_pcts": [40, 45, 49]},
                                       "000001.SZ": {"payout_pcts": [40, 45, 51]}})
     assert [a.code for a in out] == ["000002.SZ"]
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0.1, 10), min_size=8, max_size=12))
+def test_earnings_rule_matches_a_direct_count(singles):
+    """Build cumulative reports from single quarters; the rule fires iff the two latest singles are below
+    the same quarters a year earlier."""
+    n = len(singles)
+    periods, cum = [], []
+    year, total = 2020, 0.0
+    for i, v in enumerate(singles):
+        q = i % 4 + 1
+        if q == 1:
+            total = 0.0
+        total += v
+        periods.append(f"{year + i // 4}-{['03-31', '06-30', '09-30', '12-31'][q - 1]}")
+        cum.append(total)
+    expected = singles[n - 1] < singles[n - 5] and singles[n - 2] < singles[n - 6]
+    assert stable.earnings_falling(periods, cum)[0] == expected
