@@ -250,3 +250,23 @@ def test_accounts_open_on_first_use_with_configured_cash_and_positions(install_s
     sim.advance(5)
     assert t.query_stock_order(acc, oid).order_status == c.ORDER_SUCCEEDED
     assert t.query_stock_position(acc, CODE).volume == 700
+
+
+def test_sysid_async_cancel_account_queries_async_and_unsubscribe(trader):
+    rt, t, cb, acc, c = trader
+    oid = t.order_stock(acc, CODE, c.STOCK_BUY, 100, c.FIX_PRICE, _limit_buy_price(rt))
+    sysid = t.query_stock_order(acc, oid).order_sysid
+    seq = t.cancel_order_stock_sysid_async(acc, "SH", sysid)
+    got = {}
+    t.query_account_infos_async(lambda r: got.setdefault("infos", r))
+    t.query_account_status_async(lambda r: got.setdefault("status", r))
+    sim.drain()
+    resp = [e[1] for e in cb.events if e[0] == "on_cancel_order_stock_async_response"][-1]
+    assert resp.seq == seq and resp.cancel_result == 0 and resp.order_sysid == sysid and resp.order_id == oid
+    assert cb.orders(oid)[-1] == c.ORDER_CANCELED
+    assert got["infos"][0].account_id == "sim-acc-1" and got["status"][0].status == c.ACCOUNT_STATUS_OK
+    assert t.unsubscribe(acc) == 0
+    n = len(cb.events)
+    t.order_stock(acc, CODE, c.STOCK_BUY, 100, c.FIX_PRICE, _limit_buy_price(rt))
+    sim.drain()
+    assert len(cb.events) == n                 # no pushes for an unsubscribed account
