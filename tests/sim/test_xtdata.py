@@ -161,3 +161,13 @@ def test_waiting_for_time_inside_a_quote_callback_is_refused(xt):
     xtdata.subscribe_whole_quote(["SH"], on_data)
     sim.advance(1)
     assert errors and "would stop the simulated clock" in errors[0]
+
+
+def test_minute_bars_so_far(xt):
+    _, xtdata, *_ = xt
+    sim.run_until("10:00:00")
+    bars = xtdata.get_market_data_ex(["open", "close", "volume"], ["600000.SH"], period="1m")["600000.SH"]
+    assert 25 <= len(bars) <= 31 and all(len(i) == 14 for i in bars.index)
+    assert list(bars.columns) == ["open", "close", "volume"]
+    five = xtdata.get_market_data(["close"], ["600000.SH", "000001.SZ"], period="5m")["close"]
+    assert list(five.index) == ["600000.SH", "000001.SZ"] and 5 <= five.shape[1] <= 7
