@@ -214,3 +214,41 @@ def test_metrics_known_values():
     assert m.sharpe == pytest.approx(r.mean() / r.std(ddof=1) * np.sqrt(242))
     flat = M.compute(100.0, [100.0, 100.0], [], 0, 0)
     assert flat.sharpe == 0.0 and flat.max_drawdown == 0.0 and flat.win_rate == 0.0
+
+
+def test_multi_day_world_run_carries_the_account(tmp_path):
+    from sim import calendar as xcal
+    from sim.world import World
+
+    body = """
+ACC = 'MD1'
+st = {'day': None, 'log': []}
+def init(C):
+    C.set_account(ACC)
+def handlebar(C):
+    t = C.get_full_tick([C.stock_code]).get(C.stock_code)
+    if not t or t['lastPrice'] <= 0 or timetag_to_datetime(t['time'], '%H%M%S') < '093100':
+        return
+    day = timetag_to_datetime(t['time'], '%Y%m%d')
+    if day == st['day']:
+        return
+    st['day'] = day
+    pos = [p for p in get_trade_detail_data(ACC, 'STOCK', 'POSITION') if p.m_nVolume > 0]
+    st['log'].append((day, [(p.m_nVolume, p.m_nCanUseVolume) for p in pos]))
+    if not pos:
+        passorder(23, 1101, ACC, C.stock_code, 14, -1, 500, 'md', 2, 'buy_' + day, C)
+    else:
+        passorder(24, 1101, ACC, C.stock_code, 14, -1, pos[0].m_nCanUseVolume, 'md', 2, 'sell_' + day, C)
+"""
+    d1 = xcal.to_date("2024-11-04")
+    days = [d1, xcal.next_session(d1)]
+    worlds = [World(tiny_config(trade_date=d, events=(), end_time="09:45:00")) for d in days]
+    r = WorldRunner(script(tmp_path, body), mode="backtest", period="tick", account_id="MD1", cash=1e6)
+    r.attach(worlds[0])
+    res = r.run_days(iter(worlds))
+    log = r.g["st"]["log"]
+    assert [x[0] for x in log] == [d.strftime("%Y%m%d") for d in days]
+    assert log[0][1] == [] and log[1][1] == [(500, 500)]            # bought day 1, sellable on day 2 (T+1)
+    assert [d.m_strRemark for d in res.deals if d.m_nVolume][:1] == ["buy_" + days[0].strftime("%Y%m%d")]
+    assert any(d.m_strRemark.startswith("sell_") for d in res.deals)
+    assert res.dates == days and len(res.equity) == 2
