@@ -159,8 +159,8 @@ def generate_day(u: Universe, seed: int, sod: np.ndarray, specs=(), n_random: in
         lat[rows] = z
     _bridge(u, lat, cont_rows, np.arange(N))
     planted = _apply_events(u, rng, sod, lat, specs, n_random)
-    _apply_etfs(u, rng, lat)
-    return _finish(u, rng, sod, lat, planted)
+    navs = _apply_etfs(u, rng, lat)
+    return _finish(u, rng, sod, lat, planted, navs)
 
 
 def _bridge(u: Universe, lat: np.ndarray, cont_rows: np.ndarray, cols: np.ndarray) -> None:
@@ -172,7 +172,10 @@ def _bridge(u: Universe, lat: np.ndarray, cont_rows: np.ndarray, cols: np.ndarra
     for a in range(0, M, 512):
         rows = cont_rows[a:a + 512]
         k = (np.arange(a, a + len(rows)) + 1.0) / M
-        lat[np.ix_(rows, cols)] += (k[:, None] * corr[None, :]).astype(np.float32)
+        if cols.size == lat.shape[1]:
+            lat[rows] += (k[:, None] * corr[None, :]).astype(np.float32)
+        else:
+            lat[np.ix_(rows, cols)] += (k[:, None] * corr[None, :]).astype(np.float32)
 
 
 def _apply_events(u, rng, sod, lat, specs, n_random):
@@ -212,18 +215,22 @@ def _apply_events(u, rng, sod, lat, specs, n_random):
     return res
 
 
-def _apply_etfs(u: Universe, rng, lat: np.ndarray) -> None:
-    """Equity ETFs follow their PCF basket (IOPV) with a small AR(1) premium."""
+def _apply_etfs(u: Universe, rng, lat: np.ndarray) -> dict[int, np.ndarray]:
+    """Equity ETFs follow their PCF basket (IOPV) with a small AR(1) premium; returns the IOPV paths."""
     T = lat.shape[0]
+    navs = {}
     for i, (cons, qty, cash, unit) in u.baskets.items():
-        nav = (np.exp(lat[:, cons].astype(np.float64)) @ qty.astype(np.float64) + cash) / unit
+        nav = (np.exp(lat[:, cons]) @ qty.astype(np.float32)).astype(np.float64)
+        nav = (nav + cash) / unit
+        navs[i] = nav
         e = rng.normal(0, 0.0002, T + 150)
         prem = np.convolve(e, _AR_KERNEL)[150:T + 150]   # AR(1)-like premium, phi = 0.97
         prem[-100:] *= np.linspace(1.0, 0.0, min(100, T))   # closes at NAV: the next day's pre-close
         lat[:, i] = (np.log(nav) + prem).astype(np.float32)
+    return navs
 
 
-def _finish(u: Universe, rng, sod, lat, planted_specs):
+def _finish(u: Universe, rng, sod, lat, planted_specs, navs):
     T, N = lat.shape
     cont = sod >= CONT_START
     M = max(int(cont.sum()), 1)
@@ -252,20 +259,31 @@ def _finish(u: Universe, rng, sod, lat, planted_specs):
     ushape = 0.6 + 2.2 * (frac_day - 0.5) ** 2 * 4 / 2.2
     ushape /= ushape.mean()
     B = 512
-    sig = (u.daily_vol / np.sqrt(M)).astype(np.float32)
+    inv_sig = (3.0 * np.sqrt(M) / u.daily_vol).astype(np.float32)
+    base32 = base.astype(np.float32)
+    act_p = u.activity.astype(np.float32)
+    ushape32 = ushape.astype(np.float32)
     prev = lat[cont_rows[0] - 1] if cont_rows.size and cont_rows[0] > 0 else lat[0]
     for a in range(0, cont_rows.size, B):
         rows = cont_rows[a:a + B]
-        d = np.abs(np.diff(lat[rows], axis=0, prepend=prev[None, :]))
-        prev = lat[rows[-1]]
+        blk = lat[rows]
+        v = np.diff(blk, axis=0, prepend=prev[None, :])
+        prev = blk[-1]
+        np.abs(v, out=v)
+        v *= inv_sig
+        v += 1.0
+        v *= base32
+        v *= ushape32[a:a + len(rows), None]
+        v *= rng.standard_exponential((len(rows), N), dtype=np.float32)
         sealed = state[rows] != NORMAL
-        p = np.where(sealed, u.activity * 0.3, u.activity)
-        act = rng.random((len(rows), N), dtype=np.float32) < p
-        g = rng.gamma(2.0, 0.5, (len(rows), N)).astype(np.float32)
-        v = base * ushape[a:a + len(rows), None] * (1.0 + 3.0 * d / sig) * g
-        v = np.where(sealed, v * 0.15, v)
-        v = np.maximum(np.rint(v), 1).astype(np.int32)
+        v[sealed] *= 0.15
+        u01 = rng.random((len(rows), N), dtype=np.float32)
+        u01[sealed] *= 3.33          # sealed boards trade ~0.3x as often
+        act = u01 < act_p
+        np.rint(v, out=v)
+        np.maximum(v, 1, out=v)
         v[~act] = 0
+        v = v.astype(np.int32)
         vol[rows] = v
         active[rows] = act
     pre_rows = np.flatnonzero(~cont)
@@ -300,8 +318,8 @@ def _finish(u: Universe, rng, sod, lat, planted_specs):
     etf_cols = np.flatnonzero(u.is_etf)
     iopv = np.zeros((T, etf_cols.size), dtype=np.float32)
     pos = {int(c): k for k, c in enumerate(etf_cols)}
-    for i, (cons, qty, cash, unit) in u.baskets.items():
-        iopv[:, pos[i]] = ((np.exp(lat[:, cons].astype(np.float64)) @ qty.astype(np.float64) + cash) / unit)
+    for i in u.baskets:
+        iopv[:, pos[i]] = navs[i]
     seal_base = np.maximum(u.float_shares * 0.004 / 100.0, 50.0)
     day = DayData(sod=sod, lat=lat, vol=vol, state=state, active=active, etf_cols=etf_cols, iopv=iopv,
                   close_call=close_call, seal_base=seal_base)
