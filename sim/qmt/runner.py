@@ -329,6 +329,11 @@ class QmtRunner:
         self.C.timelist = [int(t) for t in store.times]
         self.load()
         self._call("init")
+        if float(self.C.asset) != self.cash and not self.broker.orders:     # C.capital = ... in init sets the cash
+            self.cash = self.broker.cash = float(self.C.asset)
+            self.result.start_cash = self.cash
+        if self.C.slippage and int(self.C.slippage_type) == 2:               # ratio slippage (type 2)
+            self.broker.slippage = float(self.C.slippage)
         self.broker.account_id = self.account_id or self.broker.account_id
         self.result.account_id = self.broker.account_id
         self._set_main_code(self.C.stock_code)

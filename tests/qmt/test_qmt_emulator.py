@@ -252,3 +252,22 @@ def handlebar(C):
     assert [d.m_strRemark for d in res.deals if d.m_nVolume][:1] == ["buy_" + days[0].strftime("%Y%m%d")]
     assert any(d.m_strRemark.startswith("sell_") for d in res.deals)
     assert res.dates == days and len(res.equity) == 2
+
+
+def test_capital_and_slippage_set_in_init(tmp_path):
+    body = """
+def init(C):
+    C.capital = 500000
+    C.slippage_type = 2
+    C.slippage = 0.001
+def handlebar(C):
+    if C.barpos == C.timelist.index(C.get_bar_timetag()) and not get_trade_detail_data('A', 'STOCK', 'DEAL'):
+        passorder(23, 1101, 'A', C.stock_code, 5, -1, 100, 's', 2, 'b', C)
+"""
+    r, res = run_bt(tmp_path, body)
+    assert res.start_cash == 500_000.0
+    d = res.deals[0]
+    s = store()
+    i = s.labels.index(d.m_strTradeDate)
+    close = s.mat["close"][s.index[r.C.stock_code], i]
+    assert d.m_dPrice == pytest.approx(min(round(close * 1.001 + 1e-9, 2), s.mat["high"][s.index[r.C.stock_code], i]))
