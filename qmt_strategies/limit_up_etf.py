@@ -165,7 +165,7 @@ class LimitUpEtfStrategy(object):
         near = snap.valid[:n] & np.isfinite(up) & (snap.last[:n] >= up * (1 - p.watch_near_limit_pct))
         ent = h.entries_of_rows(np.nonzero(near)[0])
         ent = ent[h.weights_of(ent) >= p.min_weight]
-        snap.set_watch(np.unique(h.etf_rows[h.etf_of[ent]]))
+        snap.set_watch(np.unique(h.etf_rows[h.etf_of[ent]]), owner=p.strategy_name)
 
     def _order_size(self, snap, erow):
         """Limit price (units) inside cage and limit-up, and lot-rounded quantity within the budget."""

@@ -100,6 +100,7 @@ class Snapshot(object):
         self._rows = None
         self._etf_pos = None
         self._day_no = 0
+        self._watch_sets = {}
         self._instr = {}
         self.add_codes(codes)
 
@@ -423,10 +424,12 @@ class Snapshot(object):
         self.valid[rows[bad]] = False
         return r
 
-    def set_watch(self, rows):
-        """Rows whose detail fields (5-level book, amount...) are read on every push from now on."""
-        self.watch[:self.n] = False
-        self.watch[np.asarray(rows, np.int64)] = True
+    def set_watch(self, rows, owner="default"):
+        """Rows whose detail fields (5-level book, amount...) are read on every push; one set per owner."""
+        self._watch_sets[owner] = np.asarray(rows, np.int64)
+        self.watch[:] = False
+        for r in self._watch_sets.values():
+            self.watch[r] = True
 
     def book_fresh(self, rows):
         """True where the 5-level book of `rows` comes from the row's latest tick."""
