@@ -211,3 +211,11 @@ def test_explicit_new_day_then_instruments_is_not_rolled_again(tick):
     s.set_instruments({"600000.SH": {"UpStopPrice": 11.5, "DownStopPrice": 9.5, "InstrumentName": "x"}})
     s.update({"600000.SH": tick(10.5, 10.6, t=day1 + 3 * 86400000)})
     assert s.up[0] == 11.5 and s.limit_disagree[0]            # the detail's limit kept (rule says 11.55)
+
+
+def test_watch_sets_are_kept_per_owner():
+    s = Snapshot(codes=["510300.SH", "510500.SH", "600000.SH"])
+    s.set_watch([0], owner="limit_up_etf")
+    s.set_watch([2], owner="exits")
+    s.set_watch([1], owner="limit_up_etf")
+    assert s.watch[:3].tolist() == [False, True, True]
