@@ -47,3 +47,17 @@ def test_bridge_backtest_writes_report_and_db(tmp_path):
     assert len(runs) == 1 and runs[0][1] == "finished" and runs[0][2] > 0
     kinds = dict(db.execute("SELECT kind, COUNT(*) FROM backtest_log GROUP BY kind").fetchall())
     assert kinds["trade"] == runs[0][2] and kinds["equity"] > 100 and kinds["order"] >= kinds["trade"]
+
+
+def test_qmt_refdata_sim_writes_files_atomically(tmp_path):
+    out = tmp_path / "ref"
+    r = subprocess.run([PY, "-m", "bridge", "qmt-refdata", "--out", str(out), "--sim", "--seed", "3", "--stocks", "40",
+                        "--etfs", "6"], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    etf = json.loads((out / "etf_info.json").read_text(encoding="utf-8"))
+    ind = json.loads((out / "industries.json").read_text(encoding="utf-8"))
+    watch = json.loads((out / "watchlist.json").read_text(encoding="utf-8"))
+    assert len(etf) == 6 and all("成份股信息" in v for v in etf.values())
+    assert len(ind) == 40 and all(not k.startswith("SW1") for k in ind.values())
+    assert "watch_etfs" in watch
+    assert not list(out.glob("*.tmp"))
