@@ -10,7 +10,8 @@ HEADER = '''# -*- coding: gbk -*-
 1. 在 QMT 客户端打开「模型研究 / 策略编辑器」，新建 Python 策略，把本文件全部内容粘贴进去（或直接导入本文件）。
    QMT 以 GBK 读取脚本；本文件已是 GBK 编码、Python 3.6 语法，只用标准库和 numpy/pandas。
 2. 修改下面「用户设置」里的 ACCOUNT_ID（资金账号，必填）、JOURNAL_DIR（日志目录）、REFDATA_DIR（参考数据目录）。
-   参考数据：REFDATA_DIR/etf_info.json 为 xtdata.get_etf_info() 的 JSON（ETF 成分股），由 bridge 侧写入。
+   参考数据：在装有 miniQMT 的电脑上运行 `python -m bridge qmt-refdata --out REFDATA_DIR` 写入
+   etf_info.json（ETF 成分股）、industries.json（申万一级行业）、watchlist.json。
 3. 先回测：在电脑上 `python -m bridge backtest dist/本文件.py --start ... --end ...`（QMT 运行器模拟器），
    再在 QMT 里选「回测」运行；确认无误后选「模拟」运行，最后才选「实盘」。主图品种任选（如 510300.SH），
    周期选「分笔」或「1分钟」（本策略按最新行情决策，只在最后一根K线上下单）。
