@@ -138,3 +138,14 @@ def test_free_main_lets_a_script_join_its_own_worker_thread(tmp_path):
     proc = run_exec(script, "--free-main", *TINY, "--end-time", "10:00:00")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert int(proc.stdout.split()[-1]) > 500
+
+
+def test_whole_quote_benchmark_smoke_run():
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "benchmarks/sim_whole_quote.py", "--stocks", "40", "--etfs", "6",
+                           "--end-time", "09:45:00", "--ref-snapshots", "50"], capture_output=True, text=True,
+                          timeout=240, cwd=ROOT, env=env, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for label in ("whole-quote run", "snapshots/s", "ticks/s", "peak memory (RSS)", "of which World", "reference"):
+        assert label in proc.stdout
+    assert int(re.search(r"ticks pushed\s+(\d+)", proc.stdout).group(1)) > 0
