@@ -120,9 +120,13 @@ def cmd_exec(args) -> int:
     if not os.path.exists(args.script):
         print(f"python -m sim exec: script {args.script} not found", file=sys.stderr)
         return 2
+    try:
+        _ = rt.world
+    except ValueError as exc:       # e.g. --date on a non-trading day or outside the calendar
+        print(f"python -m sim exec: {exc}", file=sys.stderr)
+        return 2
     if not args.no_patch_sleep:
         _patch_sleep(rt)
-    _ = rt.world
     from sim.fake_xtquant._runtime import tune_gc
 
     tune_gc()

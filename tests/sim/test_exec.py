@@ -115,6 +115,8 @@ def test_bad_options_are_one_clear_sentence(tmp_path):
     assert proc.returncode == 2 and "unknown fault 'bogus'" in proc.stderr
     proc = run_exec(tmp_path / "missing.py")
     assert proc.returncode == 2 and "not found" in proc.stderr
+    proc = run_exec(script, *TINY, "--date", "2024-10-01")          # National Day: no trading
+    assert proc.returncode == 2 and "2024-10-01" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_speed_option_values():
