@@ -88,9 +88,14 @@ def loop_edge(h, snap, etfs, costs=None):
     flag = h.flag[idx]
     ask1 = snap.ask[rows, 0]
     bid1 = snap.bid[rows, 0]
+    ask_known, bid_known = np.isfinite(ask1), np.isfinite(bid1)   # Snapshot(level1='needed'): NaN = not read
+    ask1 = np.where(ask_known, ask1, px)
+    bid1 = np.where(bid_known, bid1, px)
     depth = snap.book_fresh(rows)[:, None]       # stale or unread depth: take everything at the touch
-    buy_val, _ = _take(qty, snap.ask[rows], np.where(depth, snap.ask_vol[rows], 0.0), ask1)
-    sell_val, _ = _take(qty, snap.bid[rows], np.where(depth, snap.bid_vol[rows], 0.0), bid1)
+    buy_val, _ = _take(qty, np.where(ask_known[:, None], snap.ask[rows], 0.0),
+                       np.where(depth, snap.ask_vol[rows], 0.0), ask1)
+    sell_val, _ = _take(qty, np.where(bid_known[:, None], snap.bid[rows], 0.0),
+                        np.where(depth, snap.bid_vol[rows], 0.0), bid1)
     can_buy = ask1 > 0
     subst = qty * px * (1.0 + h.sub_ratio[idx])
     buy_cost = np.where(must, h.sub_amount[idx], np.where(can_buy, buy_val, subst))

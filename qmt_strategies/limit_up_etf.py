@@ -23,6 +23,10 @@ _STATE_CODES = dict((v, k) for k, v in STATE_NAMES.items())
 _STATE_CN = {"sealed": "涨停封板", "one_word": "一字涨停", "touched": "触及涨停", "broken": "涨停炸板"}
 
 
+def _pct(x, digits):
+    return "?" if x is None else "%.*f%%" % (digits, x * 100)
+
+
 def _ms_to_hms(ms):
     _, sod = ev.shanghai_clock(ms)
     return "%02d:%02d:%02d" % (sod // 3600, sod // 60 % 60, sod % 60)
@@ -208,10 +212,13 @@ class LimitUpEtfStrategy(object):
             "loop_etf_fill": float(L["edge"].etf_fill[j]), "loop_feasible": bool(L["edge"].feasible[j]),
             "trailing_pct": p.trailing_pct,
         }
+        for k, v in details.items():          # JSON-safe: unknown numbers are None, not NaN
+            if isinstance(v, float) and not np.isfinite(v):
+                details[k] = None
         version = self.memory.version(stock, etf)
-        reason = "%s %s(封单%.0f万元, 占流通%.3f%%) → %s 权重%.1f%% 第%d; 溢价%.2f%%; 成交额%.0f万元" % (
-            stock, _STATE_CN.get(state, state), details["seal_amount"] / 1e4, details["seal_ratio"] * 100,
-            etf, details["weight"] * 100, details["rank"], details["premium"] * 100,
+        reason = "%s %s(封单%.0f万元, 占流通%s) → %s 权重%.1f%% 第%d; 溢价%s; 成交额%.0f万元" % (
+            stock, _STATE_CN.get(state, state), details["seal_amount"] / 1e4, _pct(details["seal_ratio"], 3),
+            etf, details["weight"] * 100, details["rank"], _pct(details["premium"], 2),
             details["etf_turnover_wan"])
         return Signal(
             signal_id="%s:%d:%s:%s:%d" % (p.strategy_name, day, stock, etf, version),

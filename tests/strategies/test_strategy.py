@@ -201,3 +201,21 @@ def test_snapshot_day_roll_resets_the_strategy_day():
     snap.update(world(HIGH_CONF, t=t2)[0])
     out = strat.on_snapshot(snap, t2)
     assert len(out.signals) == 1 and out.signals[0].trade_date == 20251124 and len(out.intents) == 1
+
+
+@pytest.mark.parametrize("weights", [HIGH_CONF, MID_CONF, LOW_CONF])
+def test_level1_needed_mode_gives_the_same_signals(weights):
+    ticks, info = world(weights)
+    outs = []
+    for mode in ("all", "needed"):
+        snap = Snapshot(level1=mode)
+        strat = LimitUpEtfStrategy(etf_info=info)
+        snap.update(ticks)
+        outs.append(strat.on_snapshot(snap, BASE_MS + H))
+    (a,), (b,) = outs[0].signals, outs[1].signals
+    assert outs[0].intents == outs[1].intents
+    da, db = dict(a.details), dict(b.details)
+    for k in ("create_edge", "redeem_edge"):                 # component quotes estimated from last
+        assert abs(da.pop(k) - db.pop(k)) < 0.02
+    assert a._replace(details=None) == b._replace(details=None) and da == db
+    assert da["seal_ratio"] is None and "占流通?" in a.reason   # unknown float volume: None, not NaN
