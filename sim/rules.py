@@ -262,6 +262,24 @@ def is_t0(code: str, etf_kind: str | None = None) -> bool:
     return is_fund(code) and etf_kind in T0_KINDS
 
 
+_KIND_WORDS = ((ETF_MONEY, ("货币", "日利", "添益", "保证金")), (ETF_BOND, ("债", "利率")),
+               (ETF_GOLD, ("黄金", "金ETF")),
+               (ETF_CROSS_BORDER, ("纳指", "纳斯达克", "标普", "恒生", "港股", "日经", "德国", "法国", "中概", "海外",
+                                   "香港", "美国", "亚太", "沙特", "H股")),
+               (ETF_COMMODITY, ("豆粕", "期货", "能源化工", "有色金属期")))
+
+
+def guess_etf_kind(code: str, name: str = "") -> str | None:
+    """ETF kind from the code prefix and the fund name (for recorded data without kinds); None for non-funds."""
+    if not is_fund(code):
+        return None
+    for kind, words in _KIND_WORDS:
+        if any(w in name for w in words):
+            return kind
+    num = split_code(code)[0]
+    return {"511": ETF_BOND, "518": ETF_GOLD, "513": ETF_CROSS_BORDER}.get(num[:3], ETF_EQUITY)
+
+
 # ---- fees ------------------------------------------------------------------------------------------------
 STAMP_CUT = dt.date(2023, 8, 28)     # stamp duty 0.1% -> 0.05%
 TRANSFER_CUT = dt.date(2022, 4, 29)  # transfer fee 0.002% -> 0.001%

@@ -100,7 +100,9 @@ class World:
         self._codes = np.array(tape.codes, dtype=object)
         pre = np.array([self.instruments.get(c, {}).get("PreClose", 0.0) for c in tape.codes])
         self.latest = Latest(tape.codes, pre)
-        self.exchange = Exchange(self.instruments, self.trade_date, self.cfg.exchange, suspended=set(),
+        t0 = {c for c in tape.codes
+              if rules.guess_etf_kind(c, self.instruments.get(c, {}).get("InstrumentName", "")) in rules.T0_KINDS}
+        self.exchange = Exchange(self.instruments, self.trade_date, self.cfg.exchange, t0_codes=t0, suspended=set(),
                                  quote_source=self.latest.tick)
         self._row = -1
         self.now_ms = self.epoch_ms(int(self._sod[0])) - 3000 if len(self._sod) else self.epoch_ms(0)

@@ -123,9 +123,9 @@ class GeneratedFeed:
         b1 = a1 - 1
         ask_t = a1[:, None] + LEVELS * gap
         bid_t = b1[:, None] - LEVELS * gap
-        depth = self.depth[idx][:, None]
-        ask_v = np.maximum(np.rint(depth * rng.gamma(1.5, 0.67, (k, 5))), 1).astype(np.int64)
-        bid_v = np.maximum(np.rint(depth * rng.gamma(1.5, 0.67, (k, 5))), 1).astype(np.int64)
+        depth = self.depth[idx][:, None, None]
+        both = np.maximum(np.rint(depth * (0.3 + rng.standard_exponential((k, 2, 5)))), 1).astype(np.int64)
+        ask_v, bid_v = both[:, 0], both[:, 1]
         lim = self.has_lim[idx][:, None]
         up, dn = self.up_t[idx][:, None], self.dn_t[idx][:, None]
         bad_a = lim & (ask_t > up)

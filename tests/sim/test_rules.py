@@ -199,3 +199,13 @@ def test_calendar_range_error_names_the_range():
     assert calendar.previous_sessions(dt.date(2026, 10, 8), 1) == [dt.date(2026, 9, 30)]
     assert calendar.next_session(dt.date(2026, 9, 30)) == dt.date(2026, 10, 8)
     assert dt.date(2026, 10, 1) in calendar.holidays("2026-09-28", "2026-10-09")
+
+
+def test_guess_etf_kind_for_recorded_data():
+    assert rules.guess_etf_kind("511880.SH", "银华日利") == rules.ETF_MONEY
+    assert rules.guess_etf_kind("511010.SH", "国债ETF") == rules.ETF_BOND
+    assert rules.guess_etf_kind("159934.SZ", "黄金ETF") == rules.ETF_GOLD
+    assert rules.guess_etf_kind("513100.SH", "") == rules.ETF_CROSS_BORDER
+    assert rules.guess_etf_kind("159941.SZ", "纳指ETF") == rules.ETF_CROSS_BORDER
+    assert rules.guess_etf_kind("510300.SH", "沪深300ETF") == rules.ETF_EQUITY
+    assert rules.guess_etf_kind("600000.SH", "浦发银行") is None
