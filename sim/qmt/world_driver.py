@@ -58,6 +58,7 @@ class WorldRunner(QmtRunner):
         self.world = world
         self.pending_orders: list[tuple] = []
         self.saved_state: dict | None = None
+        self._tick_cache: dict[str, dict] = {}
         self._order_sysid: dict[int, str] = {}
         world.exchange.add_listener(self._on_event)
 
@@ -189,7 +190,13 @@ class WorldRunner(QmtRunner):
         return out
 
     def full_tick(self, codes) -> dict:
-        return self.world.full_tick(list(codes))
+        """Latest tick per code: the pushes seen so far (= World.full_tick, without rebuilding every dict)."""
+        cache = self._tick_cache
+        out = {c: cache[c] for c in codes if c in cache}
+        if len(out) < len(codes):
+            missing = [c for c in codes if c not in cache]
+            out.update(self.world.full_tick(missing))
+        return out
 
     def instrument(self, code: str) -> dict:
         return dict(self.world.instruments.get(code, {}))
@@ -252,6 +259,7 @@ class WorldRunner(QmtRunner):
             ticks = w.step()
             if ticks is None:
                 break
+            self._tick_cache.update(ticks)
             self._log_ticks(ticks)
             self.flush_callbacks()
             self._push_subscriptions(ticks)
@@ -299,6 +307,7 @@ class WorldRunner(QmtRunner):
                 p.stock_code in w.instruments} if acc in old.exchange.accounts else {}
         old.exchange.remove_listener(self._on_event)
         self.world = w
+        self._tick_cache = {}
         w.exchange.add_listener(self._on_event)
         if acc:
             w.exchange.open_account(acc, cash, held)
