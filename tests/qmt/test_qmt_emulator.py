@@ -271,3 +271,26 @@ def handlebar(C):
     i = s.labels.index(d.m_strTradeDate)
     close = s.mat["close"][s.index[r.C.stock_code], i]
     assert d.m_dPrice == pytest.approx(min(round(close * 1.001 + 1e-9, 2), s.mat["high"][s.index[r.C.stock_code], i]))
+
+
+def test_full_tick_in_simulation_equals_the_worlds(tmp_path):
+    from sim.world import World
+
+    body = """
+seen = {}
+def handlebar(C):
+    if C.is_last_bar() and len(seen) < 40 and len(C.timelist) % 7 == 0:
+        seen[len(C.timelist)] = C.get_full_tick(C.get_stock_list_in_sector('沪深A股') + ['510300.SH'])
+"""
+    cfg = tiny_config(end_time="09:45:00", events=())
+    r = WorldRunner(script(tmp_path, body), mode="simulation", period="tick", account_id="T")
+    r.attach(World(cfg))
+    r.run_world()
+    seen = r.g["seen"]
+    assert seen
+    w = World(cfg)
+    codes = w.sectors["沪深A股"] + ["510300.SH"]
+    for n in range(1, max(seen) + 1):
+        w.step()
+        if n in seen:
+            assert seen[n] == w.full_tick(codes), n
