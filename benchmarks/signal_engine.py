@@ -191,26 +191,16 @@ def median_ms(fn, repeat, setup=None):
             del arg
     finally:
         gc.enable()
-    MINS[fn] = min(ts)
+    LAST_MIN[0] = min(ts)
     return statistics.median(ts)
 
 
-MINS = {}
+LAST_MIN = [0.0]
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--stocks", type=int, default=5500)
-    ap.add_argument("--etfs", type=int, default=1000)
-    ap.add_argument("--comps", type=int, default=50)
-    ap.add_argument("--repeat", type=int, default=30)
-    a = ap.parse_args()
-    t0 = time.perf_counter()
-    ticks, info, planted = make_market(a.stocks, a.etfs, a.comps)
-    print("market: %d stocks + %d ETFs x %d components, %d planted limit-ups (generated in %.1f s)"
-          % (a.stocks, a.etfs, a.comps, len(planted), time.perf_counter() - t0))
-    params = LimitUpEtfParams(scan_interval=0)
-    snap = Snapshot()
+def run_mode(level1, ticks, info, params, repeat):
+    """Medians (and mins) of update / engine / pipeline with Snapshot(level1=...)."""
+    snap = Snapshot(level1=level1)
     strat = LimitUpEtfStrategy(params, etf_info=info)
     snap.update(ticks)                         # first push: builds the code index, reads pre-close
     first = strat.on_snapshot(snap, T_1030)    # binds holdings, emits the day's first signals
@@ -227,39 +217,66 @@ def main():
         snap.update(push)
         engine()
 
+    out = {}
+    for name, fn, setup in (("update", snap.update, new_push), ("engine", engine, None),
+                            ("pipeline", pipeline, new_push)):
+        out[name] = (median_ms(fn, repeat, setup), LAST_MIN[0])
+    return out, snap, strat, first
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--stocks", type=int, default=5500)
+    ap.add_argument("--etfs", type=int, default=1000)
+    ap.add_argument("--comps", type=int, default=50)
+    ap.add_argument("--repeat", type=int, default=30)
+    a = ap.parse_args()
+    t0 = time.perf_counter()
+    ticks, info, planted = make_market(a.stocks, a.etfs, a.comps)
+    print("market: %d stocks + %d ETFs x %d components, %d planted limit-ups (generated in %.1f s)"
+          % (a.stocks, a.etfs, a.comps, len(planted), time.perf_counter() - t0))
+    params = LimitUpEtfParams(scan_interval=0)
     get_last = itemgetter("lastPrice")
-    ms_floor = median_ms(lambda push: np.fromiter(map(get_last, push.values()), np.float64, len(push)),
-                         a.repeat, new_push)
-    ms_update = median_ms(snap.update, a.repeat, new_push)
-    ms_engine = median_ms(engine, a.repeat)
-    ms_pipe = median_ms(pipeline, a.repeat, new_push)
+    clock = [T_1030]
+
+    def new_push():
+        clock[0] += 3000
+        return fresh_push(ticks, clock[0] - T_1030)
+
+    floor = (median_ms(lambda push: np.fromiter(map(get_last, push.values()), np.float64, len(push)),
+                       a.repeat, new_push), LAST_MIN[0])
+    modes = {}
+    for level1 in ("all", "needed"):
+        modes[level1] = run_mode(level1, ticks, info, params, a.repeat)
     reference = Reference(ticks, info, params)
-    ms_ref = median_ms(reference, max(5, a.repeat // 2), new_push)
+    ref = (median_ms(reference, max(5, a.repeat // 2), new_push), LAST_MIN[0])
     ref_sig, ref_iopv, ref_sealed = reference(ticks)
+    res, snap, strat, first = modes["needed"]
     from qmt_strategies.iopv import iopv
     nav = iopv(strat.holdings, snap)
     worst = max(abs(nav[i] - ref_iopv[c]) / ref_iopv[c] for i, c in enumerate(strat.holdings.etf_codes))
     sealed_fast = set(snap.codes[r] for r in strat.limits.up.rows_in([2, 4]))
-    print("signals on first scan: %d (reference loop: %d pairs), order intents: %d"
-          % (len(first.signals), len(ref_sig), len(first.intents)))
+    same = [s.signal_id for s in modes["all"][3].signals] == [s.signal_id for s in first.signals]
+    print("signals on first scan: %d (reference loop: %d pairs), order intents: %d, same in both level1 modes: %s"
+          % (len(first.signals), len(ref_sig), len(first.intents), same))
     print("sealed stocks: engine %d, reference %d, planted %d, identical: %s"
           % (len(sealed_fast), len(ref_sealed), len(planted), sealed_fast == set(ref_sealed) == planted))
     print("IOPV max relative difference engine vs loop: %.2e" % worst)
     print("masked rows this push: %s" % snap.last_bad)
-    mins = list(MINS.values())          # insertion order: floor, update, engine, pipeline, reference
     print("median ms over %d runs (shared CPU; min in brackets = least-disturbed run):" % a.repeat)
-    print("  dict -> arrays (Snapshot.update, fields the signals use)   %7.2f ms [%6.2f]" % (ms_update, mins[1]))
-    print("    (floor: one np.fromiter pass over one field of every dict %7.2f ms [%6.2f])" % (ms_floor, mins[0]))
-    print("  engine on ready arrays (states, exposures, IOPVs, eval)   %7.2f ms [%6.2f]  target <= 1 ms"
-          % (ms_engine, mins[2]))
-    print("  whole pipeline (update + on_snapshot)                     %7.2f ms [%6.2f]  target <= 5 ms"
-          % (ms_pipe, mins[3]))
-    print("  per-code Python loop reference                            %7.2f ms [%6.2f]" % (ms_ref, mins[4]))
-    conv, lim, nav, rest = (statistics.median(p[k] for p in PARTS) * 1000.0 for k in range(4))
+    print("  floor: one np.fromiter pass over one field of every dict   %7.2f ms [%6.2f]" % floor)
+    for level1, (r, _, _, _) in modes.items():
+        print("  level1=%-6s dict -> arrays (Snapshot.update)           %7.2f ms [%6.2f]" % ((level1,) + r["update"]))
+        print("  level1=%-6s engine on ready arrays (states, exposures, IOPVs, eval) %5.2f ms [%5.2f]  target <= 1"
+              % ((level1,) + r["engine"]))
+        print("  level1=%-6s whole pipeline (update + on_snapshot)      %7.2f ms [%6.2f]  target <= 5"
+              % ((level1,) + r["pipeline"]))
+        print("  level1=%-6s speed-up whole pipeline vs reference       %7.1f x  [%5.1f]  target >= 7"
+              % (level1, ref[0] / r["pipeline"][0], ref[1] / r["pipeline"][1]))
+    print("  per-code Python loop reference                            %7.2f ms [%6.2f]" % ref)
+    conv, lim, nav_ms, rest = (statistics.median(p[k] for p in PARTS) * 1000.0 for k in range(4))
     print("    of which: per-field list conversion %.2f, limit-up loop %.2f, IOPV/weights loop %.2f, evaluation %.2f"
-          % (conv, lim, nav, rest))
-    print("  speed-up whole pipeline vs reference                      %7.1f x [%5.1f]  target >= 7x"
-          % (ms_ref / ms_pipe, mins[4] / mins[3]))
+          % (conv, lim, nav_ms, rest))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ LEVELS = 5
 
 _ROW_FIELDS = (("time", "time"), ("lastPrice", "last"), ("high", "high"), ("low", "low"))
 _G_ROW4 = itemgetter(*(k for k, _ in _ROW_FIELDS))
-_G_BA = itemgetter("bidPrice", "askPrice")
 _G_AV = itemgetter("amount", "pvolume")
 _DETAIL_FIELDS = (("open", "open"), ("amount", "amount"), ("pvolume", "volume"), ("stockStatus", "status"))
 _G_BID = itemgetter("bidPrice")
@@ -300,10 +299,8 @@ class Snapshot(object):
             if partial:
                 return cols
             if not self.full:
-                b = np.fromiter(map(pos, map(_G_FIRST, chain.from_iterable(map(_G_BA, vals)))), np.float64,
-                                2 * m).reshape(m, 2)
-                cols["bid"] = b[:, :1]
-                cols["ask"] = b[:, 1:]
+                cols["bid"] = _lvl1(vals, _G_BID)[:, None]
+                cols["ask"] = _lvl1(vals, _G_ASK)[:, None]
                 return cols
         else:
             for k, name in _ROW_FIELDS:
@@ -388,9 +385,7 @@ class Snapshot(object):
             sub = _pick(vals, p)
             sub_reason = np.zeros(len(sub), np.int8)
             try:
-                b = np.fromiter(map(pos, map(_G_FIRST, chain.from_iterable(map(_G_BA, sub)))), np.float64,
-                                2 * len(sub)).reshape(len(sub), 2)
-                bid[p, 0], ask[p, 0] = b[:, 0], b[:, 1]
+                bid[p, 0], ask[p, 0] = _lvl1(sub, _G_BID), _lvl1(sub, _G_ASK)
             except (TypeError, ValueError, KeyError, IndexError):
                 lvl1 = self._slow_getters(sub, sub_reason)[1]
                 bid[p, 0], ask[p, 0] = lvl1(sub, _G_BID), lvl1(sub, _G_ASK)
