@@ -15,7 +15,14 @@ ACCOUNT = "SIMPARITY1"
 CASH = 1_000_000.0
 
 
-def run_miniqmt(tmp_path, cfg):
+def make_world(tape):
+    """The tiny day, generated or replayed from a tape."""
+    from sim.world import World
+
+    return World(tape=tape) if tape else World(tiny_config())
+
+
+def run_miniqmt(tmp_path, cfg, tape=None):
     """bridge.runner.Runner + LimitUpPort on the fake xtquant over the tiny day."""
     import sim
     from bridge.demo import drive
@@ -26,9 +33,8 @@ def run_miniqmt(tmp_path, cfg):
     from bridge.xt_market import XtMarket
     from bridge.xt_trader import XtTrader
     from signals_db.store import Store
-    from sim.world import World
 
-    world = World(tiny_config())
+    world = make_world(tape)
     rt = sim.install(world=world, seed=3, cash=CASH, positions={}, remark_max_len=None)
     store = Store.open(tmp_path / "mini.db")
     try:
@@ -52,12 +58,10 @@ def run_miniqmt(tmp_path, cfg):
         sim.uninstall()
 
 
-def run_builtin(tmp_path, cfg, refdata):
+def run_builtin(tmp_path, cfg, refdata, tape=None):
     """The exported script in the QMT emulator, tick period, simulation mode."""
-    from sim.world import World
-
     path = export("limit_up_etf", tmp_path / "lu.py", cfg)
-    world = World(tiny_config())
+    world = make_world(tape)
     r = WorldRunner(path, mode="simulation", period="tick", stock_code=sorted(world.etf_info)[0], cash=CASH,
                     user_args={"ACCOUNT_ID": ACCOUNT, "REFDATA_DIR": str(refdata),
                                "JOURNAL_DIR": str(tmp_path / "journal"), "KILL_SWITCH_FILE": ""})
@@ -72,13 +76,18 @@ def run_builtin(tmp_path, cfg, refdata):
 
 
 @pytest.mark.slow
-def test_builtin_and_miniqmt_paths_agree(tmp_path, refdata):
+@pytest.mark.parametrize("source", ["generated", "tape"])
+def test_builtin_and_miniqmt_paths_agree(tmp_path, refdata, source):
+    tape = None
+    if source == "tape":
+        from sim.tape import save_world
+        from sim.world import World
+
+        tape = save_world(World(tiny_config()), tmp_path / "day.tape")
     cfg = load_config()
-    mini_signals, mini_orders = run_miniqmt(tmp_path, cfg)
-    qmt_signals, qmt_orders = run_builtin(tmp_path, cfg, refdata)
+    mini_signals, mini_orders = run_miniqmt(tmp_path, cfg, tape)
+    qmt_signals, qmt_orders = run_builtin(tmp_path, cfg, refdata, tape)
     assert qmt_signals, "the day must produce signals for the comparison to mean anything"
     mini = sorted((s[0], s[1], s[2], float(s[3])) for s in mini_signals)
-    print("miniQMT signals", mini, "orders", mini_orders)
-    print("built-in signals", qmt_signals, "orders", qmt_orders)
     assert mini == qmt_signals
     assert qmt_orders and mini_orders == qmt_orders
