@@ -198,9 +198,9 @@ def median_ms(fn, repeat, setup=None):
 LAST_MIN = [0.0]
 
 
-def run_mode(level1, ticks, info, params, repeat):
-    """Medians (and mins) of update / engine / pipeline with Snapshot(level1=...)."""
-    snap = Snapshot(level1=level1)
+def run_engine(ticks, info, params, repeat):
+    """Medians (and mins) of update / engine / pipeline."""
+    snap = Snapshot()
     strat = LimitUpEtfStrategy(params, etf_info=info)
     snap.update(ticks)                         # first push: builds the code index, reads pre-close
     first = strat.on_snapshot(snap, T_1030)    # binds holdings, emits the day's first signals
@@ -245,34 +245,29 @@ def main():
 
     floor = (median_ms(lambda push: np.fromiter(map(get_last, push.values()), np.float64, len(push)),
                        a.repeat, new_push), LAST_MIN[0])
-    modes = {}
-    for level1 in ("all", "needed"):
-        modes[level1] = run_mode(level1, ticks, info, params, a.repeat)
+    res, snap, strat, first = run_engine(ticks, info, params, a.repeat)
     reference = Reference(ticks, info, params)
     ref = (median_ms(reference, max(5, a.repeat // 2), new_push), LAST_MIN[0])
     ref_sig, ref_iopv, ref_sealed = reference(ticks)
-    res, snap, strat, first = modes["needed"]
     from qmt_strategies.iopv import iopv
     nav = iopv(strat.holdings, snap)
     worst = max(abs(nav[i] - ref_iopv[c]) / ref_iopv[c] for i, c in enumerate(strat.holdings.etf_codes))
     sealed_fast = set(snap.codes[r] for r in strat.limits.up.rows_in([2, 4]))
-    same = [s.signal_id for s in modes["all"][3].signals] == [s.signal_id for s in first.signals]
-    print("signals on first scan: %d (reference loop: %d pairs), order intents: %d, same in both level1 modes: %s"
-          % (len(first.signals), len(ref_sig), len(first.intents), same))
+    print("signals on first scan: %d (reference loop: %d pairs), order intents: %d"
+          % (len(first.signals), len(ref_sig), len(first.intents)))
     print("sealed stocks: engine %d, reference %d, planted %d, identical: %s"
           % (len(sealed_fast), len(ref_sealed), len(planted), sealed_fast == set(ref_sealed) == planted))
     print("IOPV max relative difference engine vs loop: %.2e" % worst)
     print("masked rows this push: %s" % snap.last_bad)
     print("median ms over %d runs (shared CPU; min in brackets = least-disturbed run):" % a.repeat)
-    print("  floor: one np.fromiter pass over one field of every dict   %7.2f ms [%6.2f]" % floor)
-    for level1, (r, _, _, _) in modes.items():
-        print("  level1=%-6s dict -> arrays (Snapshot.update)           %7.2f ms [%6.2f]" % ((level1,) + r["update"]))
-        print("  level1=%-6s engine on ready arrays (states, exposures, IOPVs, eval) %5.2f ms [%5.2f]  target <= 1"
-              % ((level1,) + r["engine"]))
-        print("  level1=%-6s whole pipeline (update + on_snapshot)      %7.2f ms [%6.2f]  target <= 5"
-              % ((level1,) + r["pipeline"]))
-        print("  level1=%-6s speed-up whole pipeline vs reference       %7.1f x  [%5.1f]  target >= 7"
-              % (level1, ref[0] / r["pipeline"][0], ref[1] / r["pipeline"][1]))
+    print("  floor: one np.fromiter pass over one field of every dict  %7.2f ms [%6.2f]" % floor)
+    print("  dict -> arrays (Snapshot.update)                          %7.2f ms [%6.2f]" % res["update"])
+    print("  engine on ready arrays (states, exposures, IOPVs, eval)   %7.2f ms [%6.2f]  target <= 1"
+          % res["engine"])
+    print("  whole pipeline (update + on_snapshot)                     %7.2f ms [%6.2f]  target <= 5"
+          % res["pipeline"])
+    print("  speed-up whole pipeline vs reference                      %7.1f x  [%5.1f]  target >= 7"
+          % (ref[0] / res["pipeline"][0], ref[1] / res["pipeline"][1]))
     print("  per-code Python loop reference                            %7.2f ms [%6.2f]" % ref)
     conv, lim, nav_ms, rest = (statistics.median(p[k] for p in PARTS) * 1000.0 for k in range(4))
     print("    of which: per-field list conversion %.2f, limit-up loop %.2f, IOPV/weights loop %.2f, evaluation %.2f"

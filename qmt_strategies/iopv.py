@@ -88,7 +88,7 @@ def loop_edge(h, snap, etfs, costs=None):
     flag = h.flag[idx]
     ask1 = snap.ask[rows, 0]
     bid1 = snap.bid[rows, 0]
-    ask_known, bid_known = np.isfinite(ask1), np.isfinite(bid1)   # Snapshot(level1='needed'): NaN = not read
+    ask_known, bid_known = np.isfinite(ask1), np.isfinite(bid1)   # unknown quote: estimate from last
     ask1 = np.where(ask_known, ask1, px)
     bid1 = np.where(bid_known, bid1, px)
     depth = snap.book_fresh(rows)[:, None]       # stale or unread depth: take everything at the touch

@@ -80,16 +80,10 @@ class Snapshot(object):
     _BOOKS = ("bid", "ask", "bid_vol", "ask_vol")
 
     def __init__(self, codes=(), trade_date=None, full=False, max_age_ms=0, book_lot=100,
-                 capacity=1024, level1="all", near_limit_pct=0.02):
-        """codes: optional initial universe; book_lot: shares per unit of bidVol/askVol (xtquant: lots);
-        level1: 'all' reads bid1/ask1 of every row, 'needed' only of ETF, watched and near-limit rows
-        (within near_limit_pct of a limit by high/low); the others then hold NaN (unknown)."""
-        if level1 not in ("all", "needed"):
-            raise ValueError("Snapshot level1 must be 'all' or 'needed', got %r" % (level1,))
+                 capacity=1024):
+        """codes: optional initial universe; book_lot: shares per unit of bidVol/askVol (xtquant: lots)."""
         self.trade_date = trade_date
         self.full = full
-        self.level1 = level1
-        self.near_limit_pct = near_limit_pct
         self.max_age_ms = max_age_ms
         self.book_lot = book_lot
         self.codes = []
@@ -232,17 +226,14 @@ class Snapshot(object):
         vals = list(ticks.values())
         m = len(vals)
         reason = np.zeros(m, np.int8)
-        partial = self.level1 == "needed" and not self.full
         try:
-            cols = self._extract(vals, _col, _lvl1, _book, partial)
+            cols = self._extract(vals, _col, _lvl1, _book)
         except (TypeError, ValueError, KeyError, IndexError):
-            cols = self._extract(vals, *self._slow_getters(vals, reason), partial=partial)
+            cols = self._extract(vals, *self._slow_getters(vals, reason))
         self._roll_day(cols["time"])
         new = ~self.seen[rows]
         if new.any():
             self._read_pre_close(vals, rows, np.nonzero(new)[0], reason)
-        if partial:
-            self._level1_needed(vals, rows, cols, reason)
         self._validate(rows, cols, reason, now_ms)
         okpos = np.nonzero(reason == 0)[0]
         ok = rows[okpos]
@@ -289,15 +280,13 @@ class Snapshot(object):
             self.trade_date = yyyymmdd
         self._day_no = day_no
 
-    def _extract(self, vals, col, lvl1, book, partial=False):
+    def _extract(self, vals, col, lvl1, book):
         cols = {}
         if col is _col:                      # fast path: one pass for the scalars, one for bid1/ask1
             m = len(vals)
             a = np.fromiter(map(pos, chain.from_iterable(map(_G_ROW4, vals))), np.float64, 4 * m).reshape(m, 4)
             for j, (_, name) in enumerate(_ROW_FIELDS):
                 cols[name] = a[:, j]
-            if partial:
-                return cols
             if not self.full:
                 cols["bid"] = _lvl1(vals, _G_BID)[:, None]
                 cols["ask"] = _lvl1(vals, _G_ASK)[:, None]
@@ -305,8 +294,6 @@ class Snapshot(object):
         else:
             for k, name in _ROW_FIELDS:
                 cols[name] = col(vals, k)
-            if partial:
-                return cols
         if self.full:
             for k, name in _DETAIL_FIELDS:
                 cols[name] = col(vals, k)
@@ -371,35 +358,9 @@ class Snapshot(object):
         self.seen[rows[good]] = True
         self._recompute_limits(rows[good])
 
-    def _level1_needed(self, vals, rows, cols, reason):
-        """bid1/ask1 only for ETF, watched and near-limit rows; NaN (unknown) elsewhere."""
-        m = len(vals)
-        k = 1.0 - self.near_limit_pct
-        up, dn = self.up[rows], self.down[rows]
-        need = ((cols["high"] >= up * k) | ((dn > 0) & (cols["low"] * k <= dn)) | self.watch[rows] |
-                (self.board[rows] == ashare.BOARD_ETF))
-        p = np.nonzero(need)[0]
-        bid = np.full((m, 1), np.nan)
-        ask = np.full((m, 1), np.nan)
-        if len(p):
-            sub = _pick(vals, p)
-            sub_reason = np.zeros(len(sub), np.int8)
-            try:
-                bid[p, 0], ask[p, 0] = _lvl1(sub, _G_BID), _lvl1(sub, _G_ASK)
-            except (TypeError, ValueError, KeyError, IndexError):
-                lvl1 = self._slow_getters(sub, sub_reason)[1]
-                bid[p, 0], ask[p, 0] = lvl1(sub, _G_BID), lvl1(sub, _G_ASK)
-                take = reason[p] == 0
-                reason[p[take]] = sub_reason[take]
-        cols["bid"], cols["ask"] = bid, ask
-        cols["_level1_known"] = need
-
     def _validate(self, rows, cols, reason, now_ms):
         last, high, low, t = cols["last"], cols["high"], cols["low"], cols["time"]
         bid1, ask1 = cols["bid"][:, 0], cols["ask"][:, 0]
-        known = cols.pop("_level1_known", None)
-        if known is not None:                # level1='needed': unknown quotes are not errors
-            bid1, ask1 = np.where(known, bid1, 0.0), np.where(known, ask1, 0.0)
         nan = ~np.isfinite(last + high + low + t + bid1 + ask1)
         bad = np.where(nan, _R_NAN, 0)
         nonpos = (last <= 0) | (high <= 0) | (low <= 0) | (bid1 < 0) | (ask1 < 0) | (t <= 0)
