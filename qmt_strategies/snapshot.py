@@ -3,7 +3,8 @@
 Only the fields every signal needs are pulled from all dicts on each push (that extraction, not the numpy
 work, is the cost): time, lastPrice, high, low, bid1, ask1; lastClose once per row per day. Detail fields
 (open, amount, pvolume, stockStatus, 5-level book) are read only for rows whose book sits at a limit price
-and rows the strategy watches (set_watch); ETF rows always get amount/pvolume. No reference to the push is kept (freeing it stays the caller's cost, after the signals).
+and rows the strategy watches (set_watch); ETF rows always get amount/pvolume. No reference to the push is
+kept (freeing it stays the caller's cost, after the signals).
 `full=True` pulls every field for every row. Bad values are masked and counted per reason.
 """
 import datetime
@@ -27,6 +28,7 @@ _G_ASK = itemgetter("askPrice")
 _G_BIDV = itemgetter("bidVol")
 _G_ASKV = itemgetter("askVol")
 _G_FIRST = itemgetter(0)
+_G_FIVE = itemgetter(slice(0, 5))
 _BOOK_FIELDS = ((_G_BID, "bid"), (_G_ASK, "ask"), (_G_BIDV, "bid_vol"), (_G_ASKV, "ask_vol"))
 _BOOK_KEYS = {_G_BID: "bidPrice", _G_ASK: "askPrice", _G_BIDV: "bidVol", _G_ASKV: "askVol"}
 _G = dict((k, itemgetter(k)) for k in ("time", "lastPrice", "high", "low", "open", "lastClose",
@@ -43,8 +45,9 @@ def _lvl1(vals, getter):
 
 
 def _book(vals, getter):
+    """(n, 5) levels; longer lists (e.g. 10-level L2) are cut to 5, shorter ones raise (slow path)."""
     n = len(vals)
-    flat = np.fromiter(map(pos, chain.from_iterable(map(getter, vals))), np.float64, n * LEVELS)
+    flat = np.fromiter(map(pos, chain.from_iterable(map(_G_FIVE, map(getter, vals)))), np.float64, n * LEVELS)
     return flat.reshape(n, LEVELS)
 
 

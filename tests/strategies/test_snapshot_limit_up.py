@@ -219,3 +219,13 @@ def test_watch_sets_are_kept_per_owner():
     s.set_watch([2], owner="exits")
     s.set_watch([1], owner="limit_up_etf")
     assert s.watch[:3].tolist() == [False, True, True]
+
+
+def test_ten_level_books_are_cut_to_five_and_short_ones_are_masked(tick):
+    s = Snapshot(full=True)
+    ten = [11.0 - 0.01 * k for k in range(10)]
+    s.update({"600000.SH": dict(tick(10.0, 11.0, high=11.0, bid=ten, ask=[0.0] * 10, bid_vol=list(range(1, 11)),
+                                     ask_vol=[0] * 10)),
+              "600001.SH": dict(tick(10.0, 10.1), askVol=[1, 2])})
+    assert s.bid[0].tolist() == ten[:5] and s.bid_vol[0].tolist() == [100, 200, 300, 400, 500]
+    assert s.valid[0] and not s.valid[1] and s.last_bad["bad_type"] == 1
