@@ -298,9 +298,9 @@ def _finish(u: Universe, rng, sod, lat, planted_specs, navs):
     # closing call auction: frozen quotes until 15:00, then the close with the auction volume
     call_rows = np.flatnonzero((sod > CLOSE_CALL) & (sod < DAY_END))
     cc = np.flatnonzero(close_call)
-    if call_rows.size and cc.size:
+    if call_rows.size and cc.size:   # indicative prices are published, nothing trades until 15:00
         vol[np.ix_(call_rows, cc)] = 0
-        active[np.ix_(call_rows, cc)] = False
+        active[np.ix_(call_rows, cc)] = rng.random((call_rows.size, cc.size)) < 0.5
     end_rows = np.flatnonzero(sod == DAY_END)
     if end_rows.size and cc.size:
         r = end_rows[0]

@@ -4,7 +4,14 @@ from __future__ import annotations
 import numpy as np
 
 from sim.market import day as dd
-from sim.market.ticks import ST_AUCTION, ST_CLOSED, ST_CONTINUOUS, ST_HALTED, Frame
+from sim.market.ticks import (
+    ST_AUCTION,
+    ST_CLOSE_AUCTION,
+    ST_CLOSED,
+    ST_CONTINUOUS,
+    ST_HALTED,
+    Frame,
+)
 from sim.market.universe import Universe
 
 LEVELS = np.arange(5)
@@ -30,6 +37,7 @@ class GeneratedFeed:
         self.cum_lots = np.zeros(n, dtype=np.int64)
         self.amount = np.zeros(n)
         self.txn = np.zeros(n, dtype=np.int64)
+        self.last_px = u.pre_close.astype(np.float64).copy()   # last traded price (frozen during the closing call)
         m = max(int((day.sod >= dd.CONT_START).sum()), 1)
         self.depth = np.maximum(u.turnover * u.float_shares / 100.0 / m * 4.0, 3.0)
         self.gap = np.where(u.activity < 0.35, 2, 1).astype(np.int64)
@@ -65,6 +73,9 @@ class GeneratedFeed:
         v = d.vol[r, idx].astype(np.int64)
         rng = np.random.default_rng([self.seed, 33, r])
         auction = sod < dd.AUCTION_END
+        in_call = np.zeros(k, dtype=bool)
+        if dd.CLOSE_CALL < sod < dd.DAY_END:
+            in_call = d.close_call[idx]
         if not auction:
             traded = v > 0
             first = traded & (self.open[idx] == 0)
@@ -78,11 +89,17 @@ class GeneratedFeed:
             self.cum_lots[idx] += v
             self.amount[idx] += v * 100.0 * px
             self.txn[idx] += np.where(traded, v // 8 + 1, 0)
+            self.last_px[idx] = np.where(traded, px, self.last_px[idx])
         open_int = np.full(k, ST_AUCTION if auction else ST_CONTINUOUS, dtype=np.int64)
+        open_int[in_call] = ST_CLOSE_AUCTION
         if sod >= dd.DAY_END:
             open_int[:] = ST_CLOSED
         open_int[st == dd.HALTED] = ST_HALTED
         ask_t, bid_t, ask_v, bid_v = self._book(r, idx, pt, st, auction, rng)
+        if in_call.any():   # closing call: last trade frozen, the book shows the indicative uncross
+            px = np.where(in_call, self.last_px[idx], px)
+            a2, b2, av2, bv2 = self._book(r, idx[in_call], pt[in_call], st[in_call], True, rng)
+            ask_t[in_call], bid_t[in_call], ask_v[in_call], bid_v[in_call] = a2, b2, av2, bv2
         lots = self.cum_lots[idx]
         f = Frame(time_ms=self.epoch_ms_of(sod), idx=idx,
                   last=px, open=self.open[idx], high=self.high[idx], low=self.low[idx],
@@ -111,6 +128,9 @@ class GeneratedFeed:
             ask_v[:, 0] = matched
             bid_v[:, 0] = matched
             side = rng.random(k) < 0.5
+            su, sd = st == dd.SEALED_UP, st == dd.SEALED_DOWN
+            side[su], side[sd] = False, True          # a board at the limit: the surplus is the seal
+            surplus = np.where(su | sd, np.rint(self.day.seal_base[idx]).astype(np.int64), surplus)
             ask_v[:, 1] = np.where(side, surplus, 0)
             bid_v[:, 1] = np.where(side, 0, surplus)
             halted = st == dd.HALTED
@@ -156,7 +176,7 @@ class GeneratedFeed:
     def price_ticks_col(self, rows: np.ndarray, i: int) -> np.ndarray:
         """Displayed price (ticks) of column i at each row, held at its last quote change (for minute bars)."""
         d = self.day
-        act = d.active[rows, i]
+        act = d.vol[rows, i] > 0          # the price a bar sees changes only with trades
         eff = np.where(act, rows, -1)
         np.maximum.accumulate(eff, out=eff)
         eff = np.where(eff < 0, rows[0], eff)

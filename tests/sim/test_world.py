@@ -65,7 +65,10 @@ def test_planted_events_ground_truth(run):
     sealed = [t for t in pushes["600000.SH"] if t["time"] >= e.time_ms]
     assert sealed and all(t["lastPrice"] == up for t in sealed)
     for t in sealed:
-        assert t["bidPrice"][0] == up and t["askPrice"][0] == 0 and t["askVol"][0] == 0 and t["bidVol"][0] > 0
+        if t["openInt"] == 18:   # closing call: indicative uncross at the limit, the seal is the unmatched bid
+            assert t["bidPrice"][0] == t["askPrice"][0] == up and t["bidVol"][1] > 0 and t["askVol"][1] == 0
+        else:
+            assert t["bidPrice"][0] == up and t["askPrice"][0] == 0 and t["askVol"][0] == 0 and t["bidVol"][0] > 0
     assert max(t["lastPrice"] for t in pushes["600000.SH"] if t["time"] < e.time_ms) < up
 
 
@@ -73,8 +76,10 @@ def test_one_word_board_sealed_from_open(run):
     w, pushes, _ = run
     up = w.instruments["000001.SZ"]["UpStopPrice"]
     ticks = pushes["000001.SZ"]
-    traded = [t for t in ticks if t["volume"] > 0]
+    traded = [t for t in ticks if t["volume"] > 0 and t["openInt"] != 18]
     assert traded and all(t["lastPrice"] == up and t["askPrice"][0] == 0 for t in traded)
+    auction = [t for t in ticks if t["openInt"] == 12]
+    assert auction and all(t["lastPrice"] == up and t["bidVol"][1] > 0 and t["askVol"][1] == 0 for t in auction)
     assert traded[0]["open"] == up and traded[-1]["high"] == traded[-1]["low"] == up
 
 
@@ -166,3 +171,21 @@ def test_chained_days_line_up():
     hist1 = d1.bars("000001.SZ", "1d", end_time="20261119")
     hist2 = d2.bars("000001.SZ", "1d", end_time="20261119")
     assert hist1["close"].tolist()[-200:] == hist2["close"].tolist()[-200:]
+
+
+def test_closing_call_freezes_trades_and_shows_indicative_book(run):
+    w, pushes, _ = run
+    call_start, close = w.epoch_ms(14 * 3600 + 57 * 60), w.epoch_ms(15 * 3600)
+    checked = 0
+    for code in w.sectors["深证A股"]:
+        ticks = pushes[code]
+        before = [t for t in ticks if t["time"] <= call_start]
+        during = [t for t in ticks if call_start < t["time"] < close]
+        if not before or not during or before[-1]["askPrice"][0] == 0 or before[-1]["bidPrice"][0] == 0:
+            continue
+        for t in during:
+            assert t["openInt"] == 18 and t["volume"] == before[-1]["volume"]
+            assert t["lastPrice"] == before[-1]["lastPrice"] and t["askPrice"][0] == t["bidPrice"][0]
+        assert ticks[-1]["time"] == close and ticks[-1]["openInt"] == 15 and ticks[-1]["volume"] > before[-1]["volume"]
+        checked += 1
+    assert checked >= 3
