@@ -41,6 +41,7 @@ class DaySetup:
     faults: str | None = None      # sim --faults string
     remark_max_len: int | None = 12
     account_id: str = DEMO_ACCOUNT
+    offensive_universe: int | None = 600   # stocks scored by the offensive layer (sim bars cost ~10 ms per code)
 
 
 @dataclass
@@ -127,7 +128,7 @@ def make_runner(cfg, rt, store, setup: DaySetup, *, notifier: Notifier | None = 
                       session_base=session_base)
     market = XtMarket(q.put)
     risk = RiskGate(RiskLimits.from_config(cfg.risk, kill_switch_file or project_path(cfg.risk.kill_switch_file)))
-    strategies = [LimitUpPort(limit_up_params(cfg)), OffensivePort()]
+    strategies = [LimitUpPort(limit_up_params(cfg)), OffensivePort(universe_limit=setup.offensive_universe)]
     return Runner(q, trader, market, store, notifier or build_notifier(cfg.notifications), risk, cfg.exits,
                   strategies, rt.now_ms, account_id=setup.account_id, protect_holdings=True, seed=setup.seed,
                   resume=resume)
@@ -148,11 +149,16 @@ def drive(runner: Runner, progress: Callable[[int, int, int], None] | None = Non
         from bridge.exits import SH_TZ
         d = rt.world.trade_date
         stop_ms = int(dt.datetime(d.year, d.month, d.day, h, m, s, tzinfo=SH_TZ).timestamp() * 1000)
+    pc = time.perf_counter
     while True:
         if stop_ms is not None and rt.now_ms() >= stop_ms:
             break
+        t0 = pc()
         n = sim.advance(1)
+        t1 = pc()
         runner.pump()
+        runner.stats["drive_sim_us"] += int((t1 - t0) * 1e6)
+        runner.stats["drive_runner_us"] += int((pc() - t1) * 1e6)
         steps += 1
         if progress is not None and steps % 50 == 0:
             progress(steps, total, runner.stats["orders_sent"])

@@ -264,7 +264,8 @@ class OrderManager:
                 return rej("lot", f"{quantity} shares of {code} is not a sellable amount (sellable {can})")
         else:
             qty = int(quantity)
-            if max_value is not None and qty * px > max_value:
+            capped = max_value is not None and qty * px > max_value
+            if capped:
                 qty = int(max_value // px)
                 notes.append(f"sized to {max_value:.0f} CNY")
             cash = self.portfolio.available_cash(live)
@@ -273,6 +274,9 @@ class OrderManager:
                 qty = afford
                 notes.append("sized to available cash")
             qty = round_quantity(qty, board, "buy", 0)
+            if qty <= 0 and capped and afford >= quantity:
+                return rej("risk_room", f"risk limits leave {max_value:.0f} CNY for {code}, less than one lot at "
+                                        f"{px:.3f}")
             if qty <= 0:
                 why = "insufficient cash" if afford < quantity else f"{quantity} shares is below one lot"
                 return rej("cash" if afford < quantity else "lot", f"{why} for {code} at {px:.3f} (cash {cash:.2f})")

@@ -69,7 +69,8 @@ class Runner(BrokerSide):
         self.stats: Counter = Counter()
         self.rejections: Counter = Counter()
         self.exit_reasons: Counter = Counter()
-        self.latency_ns: list[int] = []
+        self.latency_ns: list[tuple[int, int]] = []      # per intent: (from the push callback, from dequeue)
+        self.quote_proc_ns: list[int] = []                 # per whole-quote push: handling time
         self.equity_curve: list[tuple[int, float]] = []
         self.signal_log: list[tuple[int, str, str, str]] = []     # (ts, strategy, code, kind)
         self._snaps = 0
@@ -185,6 +186,11 @@ class Runner(BrokerSide):
             s.on_day(self, ymd)
 
     def _on_quotes(self, ev: E.Quotes) -> None:
+        t_in = time.perf_counter_ns()
+        self._quotes(ev, t_in)
+        self.quote_proc_ns.append(time.perf_counter_ns() - t_in)
+
+    def _quotes(self, ev: E.Quotes, t_in: int) -> None:
         now = self.now_ms
         if sh_date(now) != self.trade_date:
             self._new_day(sh_date(now))
@@ -208,7 +214,8 @@ class Runner(BrokerSide):
                 self._record_signal(s.name, sig)
             for it in intents:
                 n_intents += 1
-                self.latency_ns.append(time.perf_counter_ns() - ev.recv_ns)
+                t = time.perf_counter_ns()
+                self.latency_ns.append((t - ev.recv_ns if ev.recv_ns else 0, t - t_in))
                 self.submit_intent(it)
         if self._snaps % 20 == 0:
             self._check_equity()
@@ -254,6 +261,13 @@ class Runner(BrokerSide):
 
     def submit_intent(self, it, kind: str = "entry") -> Order | Rejection | None:
         """An OrderIntent from a strategy -> checks -> broker. Sells go through the one-exit-in-flight gate."""
+        pre = ("halted", f"trading halted ({self.risk.halt_reason})") if self.risk.halted else \
+            ("reduce_only", "daily loss limit reached: only sells allowed") if self.risk.reduce_only and \
+            it.side == "buy" else None
+        if pre is not None:
+            rej = Rejection(f"{it.signal_id or it.code}@{self.now_ms}"[:40], it.code, it.side, *pre)
+            self._reject(rej)
+            return rej
         if it.side == "buy":
             if it.code in self.entered_today or (it.signal_id and it.signal_id in self.acted_signals):
                 self.stats["duplicate_intents"] += 1

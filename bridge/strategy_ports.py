@@ -85,8 +85,9 @@ class OffensivePort:
         codes = [c for c in runner.market.details if ashare.board_of_code(c) in
                  (ashare.BOARD_MAIN, ashare.BOARD_CHINEXT, ashare.BOARD_STAR)]
         codes.sort()
-        if self.universe_limit:
-            codes = codes[: self.universe_limit]
+        if self.universe_limit and len(codes) > self.universe_limit:
+            step = len(codes) / self.universe_limit          # evenly spaced: every board and industry stays in
+            codes = [codes[int(i * step)] for i in range(self.universe_limit)]
         if not codes:
             return None, None
         d = dt.date(ymd // 10000, ymd // 100 % 100, ymd % 100) - dt.timedelta(days=1)

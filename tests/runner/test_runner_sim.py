@@ -1,0 +1,145 @@
+"""The runner against the sim with faults: rejects, silent rejects, duplicate/reordered pushes, latency,
+trader and market-data disconnects; kill switch; daily loss -> reduce-only; rejections stored with reasons."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from bridge import events as E
+from bridge.demo import DaySetup, drive, install_sim, make_runner
+from bridge.notify import Notifier
+from config.schema import AppConfig
+from qmt_strategies.types import OrderIntent
+from signals_db.store import Store
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    return AppConfig.model_validate({
+        "strategy": {"min_etf_volume": 0, "scan_interval": 3},
+        "risk": {"kill_switch_file": str(tmp_path / "KILL"), "max_position_pct_stock": 0.5,
+                 "max_position_pct_industry": 0.9},
+        "exits": {"stop_loss_pct": 0.01, "take_profit_pct": 0.01, "trailing_pct": 0.01},
+    })
+
+
+@pytest.fixture
+def uninstall():
+    import sim
+    yield
+    sim.uninstall()
+
+
+def test_faulty_day_every_order_resolved_no_duplicates(cfg, tmp_path, uninstall):
+    store = Store.open(tmp_path / "s.db")
+    setup = DaySetup(seed=11, n_stocks=40, n_etfs=6, held_stocks=3, held_etfs=1, plant=2, remark_max_len=8,
+                     faults="reject=0.2,silent=0.25,dup=0.3,reorder=0.3,latency=1500,disconnect=10:40:00,"
+                            "outage=30,xtdata_disconnect=11:00:00,xtdata_outage=20")
+    rt, _world, _ = install_sim(setup)
+    r = make_runner(cfg, rt, store, setup, notifier=Notifier([]))
+    r.start()
+    drive(r)
+    st = r.stats
+    assert st["errors"] == 0
+    assert st["disconnects"] >= 1 and st["connects"] >= 2 and st["reconciles"] >= 2
+    assert st["market_outages"] >= 1 and st["market_resubscribes"] >= 1
+    broker = rt.world.exchange.orders(setup.account_id)
+    remarks = Counter(o.order_remark for o in broker)
+    assert max(remarks.values()) == 1, remarks.most_common(3)
+    assert st["orders_sent"] >= 4
+    pending = [o for o in r.om.orders.values() if o.status in ("sent", "unknown")]
+    assert not pending, f"orders without an outcome at the close: {pending}"
+    silent = [o for o in r.om.orders.values() if "silent reject" in o.status_msg]
+    assert len(silent) == st["silent_rejects"]
+    broker_ids = {o.order_remark for o in broker}
+    assert not {o.client_id for o in silent} & broker_ids, "an order flagged silent was at the broker"
+    pos = {p.stock_code: p.volume for p in rt.world.exchange.positions(setup.account_id) if p.volume}
+    assert pos == {c: h.volume for c, h in r.portfolio.holdings.items()}
+    n_rej = store.query("SELECT COUNT(*) FROM alerts_log WHERE kind LIKE 'reject_%' OR kind LIKE 'order_%'")[0][0]
+    assert n_rej >= 1
+    store.close()
+
+
+def test_kill_switch_cancels_open_orders_and_halts(cfg, tmp_path, uninstall):
+    import sim
+    store = Store.open(tmp_path / "s.db")
+    setup = DaySetup(seed=11, n_stocks=40, n_etfs=6, held_stocks=2, held_etfs=1, plant=0)
+    rt, world, _ = install_sim(setup)
+    r = make_runner(cfg, rt, store, setup, notifier=Notifier([]))
+    r.start()
+    drive(r, stop_at="10:00:00")
+    code = min(c for c in world.instruments if c.endswith(".SH") and c.startswith("60"))
+    row = r.snap.index[code]
+    low = float(r.snap.down[row]) + 0.05          # a resting buy far below the market
+    it = OrderIntent("x", "manual", code, "buy", low, 100, r.now_ms, "manual:1", "test", None)
+    assert r.submit_intent(it).status == "sent"
+    sim.drain()
+    r.pump()
+    live_before = rt.world.exchange.orders(setup.account_id, cancelable_only=True)
+    assert live_before
+    (tmp_path / "KILL").write_text("drill")
+    r.risk._kill_checked = 0.0
+    r.pump()
+    sim.drain()
+    r.pump()
+    assert r.killed and r.risk.halted
+    assert not rt.world.exchange.orders(setup.account_id, cancelable_only=True), "open orders survived the kill"
+    again = r.submit_intent(it._replace(signal_id="manual:2", code=sorted(world.instruments)[1]))
+    assert getattr(again, "check", None) == "halted"
+    assert store.query("SELECT COUNT(*) FROM alerts_log WHERE kind = 'kill_switch'")[0][0] == 1
+    (tmp_path / "KILL").unlink()
+    r.risk._kill_checked = 0.0
+    r.pump()
+    assert not r.risk.halted and not r.killed
+    store.close()
+
+
+def test_daily_loss_reduce_only_and_rejections_stored(cfg, tmp_path, uninstall):
+    store = Store.open(tmp_path / "s.db")
+    setup = DaySetup(seed=11, n_stocks=40, n_etfs=6, held_stocks=2, held_etfs=0, plant=0)
+    rt, world, _ = install_sim(setup)
+    r = make_runner(cfg, rt, store, setup, notifier=Notifier([]))
+    r.start()
+    drive(r, stop_at="10:00:00")
+    r.portfolio.start_equity = r.equity() * 1.5          # pretend the day started 50% richer: a large loss
+    r._check_equity()
+    assert r.risk.reduce_only
+    code = min(c for c in world.instruments if c.startswith("60") and world.instruments[c]["PreClose"] < 50)
+    res = r.submit_intent(OrderIntent("x", "manual", code, "buy", float(r.snap.last[r.snap.index[code]]), 100,
+                                      r.now_ms, "manual:9", "test", None))
+    assert getattr(res, "check", None) == "reduce_only", res
+    rows = store.query("SELECT kind, message FROM alerts_log WHERE kind IN ('reduce_only', 'reject_reduce_only')")
+    kinds = {k for k, _ in rows}
+    assert kinds == {"reduce_only", "reject_reduce_only"}
+    assert any("only sells allowed" in m for _, m in rows)
+    store.close()
+
+
+def test_callbacks_translate_real_xttype_objects(uninstall):
+    import sim
+    sim.install(seed=1, market="tiny")
+    from xtquant import xttype
+
+    from bridge.xt_trader import _Callback
+    got = []
+    cb = _Callback(got.append, 7)
+    cb.on_stock_order(xttype.XtOrder("A", "510300.SH", 11, "S11", 1700000000, 23, 1000, 50, 4.001, 300, 4.0,
+                                     55, "", "limit_up_etf", "Q7ks0001", 48, 48, "", "300ETF"))
+    cb.on_stock_trade(xttype.XtTrade("A", "510300.SH", 24, "T9", 1700000001, 4.0, 300, 1200.0, 11, "S11",
+                                     "limit_up_etf", "Q7ks0001", 49, 49, 0.3, "", "300ETF"))
+    cb.on_stock_position(xttype.XtPosition("A", "510300.SH", 1000, 700, 3.9, 4000.0, 0, 0, 700, 3.9, 48, 4.0, 0.0,
+                                           "", "300ETF"))
+    cb.on_stock_asset(xttype.XtAsset("A", 1000.0, 10.0, 4000.0, 5010.0, 1000.0))
+    cb.on_order_error(xttype.XtOrderError("A", 12, None, "资金不足", "s", "Q7ks0002"))
+    cb.on_disconnected()
+    o, t, p, a, e, d = got
+    assert isinstance(o, E.OrderUpdate) and o.status == "part_succ" and o.side == "buy" and o.price_type == "limit"
+    assert o.filled == 300 and o.remark == "Q7ks0001" and o.sysid == "S11"
+    assert isinstance(t, E.TradeUpdate) and t.side == "sell" and t.quantity == 300 and t.traded_id == "T9"
+    assert isinstance(p, E.PositionUpdate) and p.can_use == 700
+    assert isinstance(a, E.AssetUpdate) and a.total_asset == 5010.0
+    assert isinstance(e, E.OrderError) and e.error_id == 0 and e.remark == "Q7ks0002"
+    assert d == E.Disconnected("trader", 7)
