@@ -168,3 +168,31 @@ def test_offensive_export_runs_daily_backtest(tmp_path):
     assert buys and all(q > 0 and (q % 100 == 0 or code.startswith("688")) for _, code, _, _, q in buys)
     lim = load_config().risk.max_order_value
     assert all(p * q <= lim + 1e-6 for _, _, _, p, q in buys)
+
+
+def test_exported_script_exits_next_day(tmp_path, refdata):
+    """Day 1 the planted seals buy ETFs; day 2 the brackets sell them (stop, target, trailing or the 14:50 time exit)."""
+    from sim import calendar as xcal
+    from sim.world import World
+
+    d1 = xcal.to_date("2024-11-04")
+    worlds = [World(tiny_config(trade_date=d1)),
+              World(tiny_config(trade_date=xcal.next_session(d1), events=(), end_time="15:00:00"))]
+    path = export("limit_up_etf", tmp_path / "lu.py", load_config())
+    r = WorldRunner(path, mode="backtest", period="tick", stock_code=sorted(worlds[0].etf_info)[0],
+                    user_args={"ACCOUNT_ID": "EX1", "REFDATA_DIR": str(refdata), "JOURNAL_DIR": str(tmp_path / "j"),
+                               "KILL_SWITCH_FILE": ""})
+    r.attach(worlds[0])
+    res = r.run_days(iter(worlds))
+    a = r.g["_ADAPTER"][0]
+    buys = [s for s in a.sent if s[2] == "buy"]
+    sells = [s for s in a.sent if s[2] == "sell"]
+    assert buys and sells
+    bought = {s[1] for s in buys}
+    assert {s[1] for s in sells} <= bought
+    reasons = {a.orders[s[0]]["exit"] for s in sells}
+    assert reasons <= {"stop_loss", "take_profit", "trailing_stop", "time_exit"}
+    sold = {d.m_strInstrumentID + "." + d.m_strExchangeID for d in res.deals if d.m_nOffsetFlag == 49}
+    assert sold and sold <= bought
+    day2 = [json.loads(x) for f in sorted((tmp_path / "j").glob("*.jsonl"))[1:] for x in f.read_text("utf-8").splitlines()]
+    assert any(rec["kind"] == "trade" and rec["side"] == "sell" for rec in day2)
