@@ -207,15 +207,15 @@ class Runner(BrokerSide):
             sellable = {b.code: self.portfolio.sellable(b.code, live) for b in self.exits.active()}
             for trig in self.exits.evaluate(self.snap, now, sellable):
                 self._fire_exit(trig)
-        n_intents = 0
-        for s in self.strategies:
-            sigs, intents = s.on_snapshot(self, now)
+        outs = [(s, *s.on_snapshot(self, now)) for s in self.strategies]
+        t = time.perf_counter_ns()                    # every decision of this push is made: tick -> intent
+        for s, sigs, intents in outs:
+            for _ in intents:
+                self.latency_ns.append((t - ev.recv_ns if ev.recv_ns else 0, t - t_in))
+        for s, sigs, intents in outs:
             for sig in sigs:
                 self._record_signal(s.name, sig)
             for it in intents:
-                n_intents += 1
-                t = time.perf_counter_ns()
-                self.latency_ns.append((t - ev.recv_ns if ev.recv_ns else 0, t - t_in))
                 self.submit_intent(it)
         if self._snaps % 20 == 0:
             self._check_equity()

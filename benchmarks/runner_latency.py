@@ -1,0 +1,83 @@
+"""Tick -> order intent latency of the runner in the sim (prints figures; no assertions).
+
+Per intent: time from the whole-quote push callback (xtdata lane) to the intent, and from the moment the run
+loop dequeued that push to the intent. Per push: the run loop's handling time (snapshot update, exits,
+strategies, orders). Reference measured in the same run: qmt_strategies Snapshot.update alone on the same
+push sizes.
+
+    .venv/bin/python benchmarks/runner_latency.py [--stocks 1000 --etfs 100 --plant 20 --seed 7]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def pct(xs, q):
+    """q-th percentile of a list (nearest rank)."""
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(q / 100.0 * len(s)))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--stocks", type=int, default=1000)
+    ap.add_argument("--etfs", type=int, default=100)
+    ap.add_argument("--plant", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--db", default="/tmp/runner_latency.db")
+    a = ap.parse_args()
+    from loguru import logger
+    logger.remove()
+    import sim
+    from bridge.demo import DaySetup, drive, install_sim, make_runner
+    from bridge.notify import Notifier
+    from config.schema import AppConfig
+    from qmt_strategies.snapshot import Snapshot
+    from signals_db.store import Store
+
+    Path(a.db).unlink(missing_ok=True)
+    cfg = AppConfig.model_validate({"strategy": {"min_etf_volume": 0}, "risk": {"kill_switch_file": "/tmp/_no_kill"},
+                                    "logging": {"file": None}})
+    setup = DaySetup(seed=a.seed, n_stocks=a.stocks, n_etfs=a.etfs, plant=a.plant, offensive_universe=200)
+    rt, world, _ = install_sim(setup)
+    store = Store.open(a.db)
+    r = make_runner(cfg, rt, store, setup, notifier=Notifier([]))
+    r.start()
+    t0 = time.perf_counter()
+    drive(r)
+    wall = time.perf_counter() - t0
+    cb = [x[0] / 1e6 for x in r.latency_ns if x[0]]
+    dq = [x[1] / 1e6 for x in r.latency_ns]
+    proc = [x / 1e6 for x in r.quote_proc_ns]
+    # reference: Snapshot.update alone on full pushes of the same universe
+    ticks = world.full_tick()
+    snap = Snapshot()
+    snap.update(ticks)
+    ref = []
+    for _ in range(200):
+        t = time.perf_counter_ns()
+        snap.update(ticks)
+        ref.append((time.perf_counter_ns() - t) / 1e6)
+    print(f"universe: {a.stocks} stocks + {a.etfs} ETFs, {a.plant} planted limit-ups, seed {a.seed}")
+    print(f"day: {r.stats['snapshots']} pushes in {wall:.1f} s wall, intents {len(dq)}, orders {r.stats['orders_sent']}")
+    print("tick -> intent, from dequeue (ms):      p50 {:.3f}  p99 {:.3f}  max {:.3f}".format(
+        pct(dq, 50), pct(dq, 99), max(dq or [float('nan')])))
+    print("tick -> intent, from push callback (ms): p50 {:.3f}  p99 {:.3f}  max {:.3f}  (includes waiting for "
+          "the sim step to finish)".format(pct(cb, 50), pct(cb, 99), max(cb or [float('nan')])))
+    print(f"per push handling (ms):                  p50 {pct(proc, 50):.3f}  p99 {pct(proc, 99):.3f}  max {max(proc):.3f}")
+    print(f"reference Snapshot.update alone (ms):    p50 {pct(ref, 50):.3f}  p99 {pct(ref, 99):.3f}  ({len(ticks)} codes per push)")
+    store.close()
+    sim.uninstall()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
