@@ -8,6 +8,9 @@ import numpy as np
 NOT, TOUCHED, SEALED, BROKEN, ONE_WORD = 0, 1, 2, 3, 4
 STATE_NAMES = {NOT: "not", TOUCHED: "touched", SEALED: "sealed", BROKEN: "broken", ONE_WORD: "one_word"}
 _EPS = 1e-6
+_TZ_S = 8 * 3600                                  # Asia/Shanghai
+_OPEN_AUCTION = (9 * 3600 + 15 * 60, 9 * 3600 + 25 * 60)
+_CLOSE_AUCTION = 14 * 3600 + 57 * 60
 
 
 class LimitTracker(object):
@@ -74,6 +77,11 @@ class LimitTracker(object):
             vol = snap.ask_vol[r, 0]
         sealed = valid & book & np.isfinite(lim)
         was = self.sealed[r]
+        # call auctions (09:15-09:25, 14:57-15:00) show an indicative price on both sides, not a seal
+        # or a break: keep the seal state across them
+        sod = (snap.time[r] // 1000 + _TZ_S) % 86400
+        auction = ((sod >= _OPEN_AUCTION[0]) & (sod < _OPEN_AUCTION[1])) | (sod >= _CLOSE_AUCTION)
+        sealed = np.where(auction, was, sealed)
         self.breaks[r] += valid & was & ~sealed
         first = self.first_seal_ms[r]
         self.first_seal_ms[r] = np.where(sealed & (first == 0), snap.time[r], first)
@@ -83,7 +91,7 @@ class LimitTracker(object):
                              np.where(ever, BROKEN, np.where(reached, TOUCHED, NOT)))
         self.state[r] = np.where(valid, new_state, self.state[r])
         self.sealed[r] = np.where(valid, sealed, was)
-        seal_vol = np.where(sealed, vol, np.where(valid, 0.0, self.seal_volume[r]))
+        seal_vol = np.where(auction | ~valid, self.seal_volume[r], np.where(sealed, vol, 0.0))
         self.seal_volume[r] = seal_vol
         self.seal_amount[r] = seal_vol * np.where(np.isfinite(lim), lim, 0.0)
         fv = snap.float_volume[r]

@@ -1,4 +1,4 @@
-"""The engine on a generated sim morning: limit states match the planted ground truth, signals follow seals."""
+"""The engine on a generated sim day: limit states match the planted ground truth, signals follow seals."""
 import datetime
 
 import sim.market.events as sim_events
@@ -13,14 +13,14 @@ EXPECTED_UP = {"limit_up_open": (lu.ONE_WORD,), "limit_up_sealed": (lu.SEALED, l
                "limit_up_broken": (lu.BROKEN,), "limit_up_resealed": (lu.SEALED,)}
 
 
-def test_sim_morning_limit_states_and_signals():
+def test_sim_day_limit_states_and_signals():
     P = sim_events.PlantSpec
     cfg = sim_world.SimConfig(seed=5, n_stocks=60, n_etfs=8, trade_date=datetime.date(2025, 11, 21),
-                              end_time="11:30:00", planted_limit_ups=0,
+                              planted_limit_ups=0,
                               events=(P("limit_up_open", "09:30:00"), P("limit_up_sealed", "09:50:00"),
                                       P("limit_up_broken", "10:00:00", open_after_s=300),
                                       P("limit_up_resealed", "10:10:00", open_after_s=300, reseal_after_s=300),
-                                      P("limit_down", "10:20:00")))
+                                      P("limit_down", "10:20:00"), P("limit_up_sealed", "13:40:00")))
     w = sim_world.World(cfg)
     snap = Snapshot(trade_date=20251121)
     snap.set_instruments(w.instruments)
@@ -33,7 +33,7 @@ def test_sim_morning_limit_states_and_signals():
         snap.update(ticks, w.now_ms)
         signals += strat.on_snapshot(snap, w.now_ms).signals
     planted = {e.code: e for e in w.planted if e.planted}
-    assert len(planted) >= 5
+    assert len(planted) >= 6
     up, down = strat.limits.up, strat.limits.down
     for code, e in planted.items():
         r = snap.index[code]

@@ -229,3 +229,16 @@ def test_ten_level_books_are_cut_to_five_and_short_ones_are_masked(tick):
               "600001.SH": dict(tick(10.0, 10.1), askVol=[1, 2])})
     assert s.bid[0].tolist() == ten[:5] and s.bid_vol[0].tolist() == [100, 200, 300, 400, 500]
     assert s.valid[0] and not s.valid[1] and s.last_bad["bad_type"] == 1
+
+
+def test_closing_auction_quotes_are_not_a_break(tick):
+    s = Snapshot()
+    lb = lu.LimitBook()
+    t_1450 = 1763688600000 + (5 * 60 + 20) * 60000
+    s.update({"600000.SH": _sealed(tick, t_1450, bid_vol=[7000, 1, 1, 1, 1])})
+    lb.update(s)
+    auction = tick(10.0, 11.0, high=11.0, low=10.5, bid=[11.0] + [0.0] * 4, ask=[11.0] + [0.0] * 4,
+                   bid_vol=[43, 0, 0, 0, 0], t=t_1450 + 7 * 60000 + 3000)           # 14:57:03
+    s.update({"600000.SH": auction})
+    lb.update(s)
+    assert lb.up.state[0] == lu.SEALED and lb.up.breaks[0] == 0 and lb.up.seal_volume[0] == 700000
