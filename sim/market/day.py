@@ -22,7 +22,8 @@ DAY_END = rules.seconds_of_day(15, 0)
 # states (int8)
 NORMAL, SEALED_UP, SEALED_DOWN, HALTED = 0, 1, -1, 2
 SEAL_HYSTERESIS = 0.004
-_AR_KERNEL = 0.97 ** np.arange(150)   # a sealed board opens only when the latent price falls this far (log) below the limit
+_AR_KERNEL = 0.97 ** np.arange(150)
+VOL_CAP = 65_535   # lots per 3-s interval (uint16 storage)   # a sealed board opens only when the latent price falls this far (log) below the limit
 
 
 def parse_hms(s: str) -> int:
@@ -45,7 +46,7 @@ class DayData:
     """All per-snapshot arrays of a generated day."""
     sod: np.ndarray          # int32 [T] seconds since midnight
     lat: np.ndarray          # float32 [T, N] latent log price (display price = clipped, rounded exp)
-    vol: np.ndarray          # int32 [T, N] lots traded in the interval ending at the snapshot
+    vol: np.ndarray          # uint16 [T, N] lots traded in the interval ending at the snapshot (capped 65,535)
     state: np.ndarray        # int8 [T, N] NORMAL / SEALED_UP / SEALED_DOWN / HALTED
     active: np.ndarray       # bool [T, N] the code's quote changed (it is pushed in this snapshot)
     etf_cols: np.ndarray     # int64 [E] universe columns of ETFs
@@ -250,7 +251,7 @@ def _finish(u: Universe, rng, sod, lat, planted_specs, navs):
     state[:, susp] = HALTED
     # activity and traded lots
     close_call = np.array([rules.has_closing_auction(c, u.trade_date) for c in u.codes], dtype=bool)
-    vol = np.zeros((T, N), dtype=np.int32)
+    vol = np.zeros((T, N), dtype=np.uint16)
     active = np.zeros((T, N), dtype=bool)
     base = u.turnover * u.float_shares / 100.0 / M
     cont_rows = np.flatnonzero(cont)
@@ -283,7 +284,7 @@ def _finish(u: Universe, rng, sod, lat, planted_specs, navs):
         np.rint(v, out=v)
         np.maximum(v, 1, out=v)
         v[~act] = 0
-        v = v.astype(np.int32)
+        v = np.minimum(v, VOL_CAP).astype(np.uint16)
         vol[rows] = v
         active[rows] = act
     pre_rows = np.flatnonzero(~cont)
@@ -293,7 +294,7 @@ def _finish(u: Universe, rng, sod, lat, planted_specs, navs):
         active[auc_rows[0]] = True
         if sod[auc_rows[-1]] == AUCTION_END:
             r = auc_rows[-1]
-            vol[r] = np.maximum(np.rint(base * M * 0.012 * rng.gamma(2.0, 0.5, N)), 1).astype(np.int32)
+            vol[r] = np.clip(np.rint(base * M * 0.012 * rng.gamma(2.0, 0.5, N)), 1, VOL_CAP).astype(np.uint16)
             active[r] = True
     # closing call auction: frozen quotes until 15:00, then the close with the auction volume
     call_rows = np.flatnonzero((sod > CLOSE_CALL) & (sod < DAY_END))
@@ -304,7 +305,7 @@ def _finish(u: Universe, rng, sod, lat, planted_specs, navs):
     end_rows = np.flatnonzero(sod == DAY_END)
     if end_rows.size and cc.size:
         r = end_rows[0]
-        vol[r, cc] = np.maximum(np.rint(base[cc] * M * 0.03 * rng.gamma(2.0, 0.5, cc.size)), 1).astype(np.int32)
+        vol[r, cc] = np.clip(np.rint(base[cc] * M * 0.03 * rng.gamma(2.0, 0.5, cc.size)), 1, VOL_CAP).astype(np.uint16)
         active[r, cc] = True
     if end_rows.size:
         active[end_rows[0]] = True       # the closing snapshot carries every code
