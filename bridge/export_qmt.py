@@ -147,7 +147,11 @@ def render(strategy: str, cfg: AppConfig, params: dict | None = None) -> str:
     embedded = ",\n".join(f"    ({name!r}, {_literal(rename_imports(src))})" for name, src in modules)
     header = glue.HEADER.format(strategy=strategy, date=dt.date.today().isoformat(),
                                 modules=", ".join(n.split(".", 1)[1] for n, _ in modules))
-    settings = glue.SETTINGS.format(strategy=strategy, params=_py(params), risk=_py(risk_limits(cfg)))
+    x = cfg.exits
+    protect = {"stop_loss_pct": x.stop_loss_pct, "take_profit_pct": x.take_profit_pct,
+               "trailing_pct": x.trailing_pct or 0.0, "exit_time": x.exit_time}
+    settings = glue.SETTINGS.format(strategy=strategy, params=_py(params), risk=_py(risk_limits(cfg)),
+                                    protect=_py(protect))
     text = (header + settings + glue.LOADER.replace("@@MODULES@@", embedded) + glue.GLUE[strategy])
     try:
         ast.parse(text, "<export>", feature_version=(3, 6))

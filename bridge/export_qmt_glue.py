@@ -36,6 +36,9 @@ STRATEGY = '{strategy}'
 PARAMS = {params}
 # 风控参数（config/settings.yaml 的 risk 段）
 RISK = {risk}
+# 持仓保护：没有止损止盈计划的持仓（手工买入、脚本重启后）按 config 的 exits 段加上默认止损/止盈/移动止损/时间卖出
+PROTECT_HOLDINGS = True
+PROTECT = {protect}
 UNIVERSE = []            # 股票池（空 = 沪深A股）/ codes to score; empty = the whole A-share sector
 # ===================================================================
 '''
@@ -158,7 +161,8 @@ def init(C):
     strategy = LimitUpEtfStrategy(LimitUpEtfParams(**PARAMS), etf_info=etf_info)
     adapter = BuiltinAdapter(strategy, ACCOUNT_ID, passorder, get_trade_detail_data,
                              journal=_Journal(JOURNAL_DIR, STRATEGY), risk=RiskLimits(**RISK),
-                             kill_switch=_kill_switch, account_type=ACCOUNT_TYPE, codes=sorted(codes))
+                             kill_switch=_kill_switch, account_type=ACCOUNT_TYPE, codes=sorted(codes),
+                             protect=PROTECT if PROTECT_HOLDINGS else None)
     adapter.init(C)
     _ADAPTER[0] = adapter
 ''' + _CALLBACKS
@@ -199,7 +203,7 @@ def init(C):
     adapter = BuiltinAdapter(driver, ACCOUNT_ID, passorder, get_trade_detail_data,
                              journal=_Journal(JOURNAL_DIR, STRATEGY), risk=RiskLimits(**RISK),
                              industry_of=driver.industry_of, kill_switch=_kill_switch, account_type=ACCOUNT_TYPE,
-                             codes=driver.codes)
+                             codes=driver.codes, protect=PROTECT if PROTECT_HOLDINGS else None)
     adapter.init(C)
     _ADAPTER[0] = adapter
 ''' + _CALLBACKS

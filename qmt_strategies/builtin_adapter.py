@@ -12,7 +12,7 @@ passorder, get_trade_detail_data and a journal writer (one JSON-able dict per ev
 import numpy as np
 
 from . import ashare
-from .builtin_guard import REFIRE_COOLDOWN_MS, Bracket, ExitBook, RiskGate, RiskLimits
+from .builtin_guard import REFIRE_COOLDOWN_MS, Bracket, ExitBook, RiskGate, RiskLimits, hms_ms
 from .evaluate import in_continuous_session, shanghai_clock
 from .snapshot import Snapshot
 from .types import ExitPlan, Fill, OrderIntent
@@ -41,7 +41,7 @@ class BuiltinAdapter:
     """One strategy object (on_snapshot/on_fill, e.g. LimitUpEtfStrategy) driven by QMT's entry points."""
 
     def __init__(self, strategy, account_id, passorder, get_trade_detail_data, journal=None, risk=None,
-                 industry_of=None, kill_switch=None, account_type="STOCK", codes=None):
+                 industry_of=None, kill_switch=None, account_type="STOCK", codes=None, protect=None):
         self.strategy = strategy
         self.account_id = account_id
         self.account_type = account_type
@@ -59,6 +59,7 @@ class BuiltinAdapter:
         self.day = None
         self.start_equity = 0.0
         self.exit_seq = 0
+        self.protect = protect        # default exits for holdings without a bracket (config exits), or None
         self.signals = []             # every signal emitted (for tests and reports)
         self.rejections = []          # (client_id, code, side, check) refused before passorder
         self.entered_today = set()
@@ -344,6 +345,23 @@ class BuiltinAdapter:
         self.start_equity = 0.0
         self.entered_today = set()
         self.exits.new_day(day)
+        if self.protect:
+            self._protect_holdings(day)
+
+    def _protect_holdings(self, day):
+        """As the runner's protect_holdings: a default bracket for every position that has none (e.g. after a
+        restart of the script, or shares bought by hand); the time exit is today if sellable, else next day."""
+        p = self.protect
+        for code, (vol, avg, can_use) in self._portfolio()[0].items():
+            b = self.exits.brackets.get(code)
+            if (b is not None and b.active) or vol <= 0 or avg <= 0:
+                continue
+            tp = round(avg * (1 + p["take_profit_pct"]), 4)
+            nb = Bracket(code, avg, vol, round(avg * (1 - p["stop_loss_pct"]), 4), [(tp, 1.0)],
+                         p.get("trailing_pct") or 0.0, 0 if can_use > 0 else 1, p["exit_time"], "holdings")
+            if can_use > 0:
+                nb.exit_at_ms = hms_ms(day, p["exit_time"])
+            self.exits.brackets[code] = nb
 
     def _clock(self):
         t = self.snap.time[:self.snap.n] if self.snap is not None and self.snap.n else np.zeros(1)

@@ -196,3 +196,25 @@ def test_exported_script_exits_next_day(tmp_path, refdata):
     assert sold and sold <= bought
     day2 = [json.loads(x) for f in sorted((tmp_path / "j").glob("*.jsonl"))[1:] for x in f.read_text("utf-8").splitlines()]
     assert any(rec["kind"] == "trade" and rec["side"] == "sell" for rec in day2)
+
+
+def test_holdings_without_bracket_are_protected(tmp_path, refdata):
+    """Shares held at the start (bought by hand / before a restart) get the config's default bracket and are sold
+    today at the latest by the time exit."""
+    from sim.world import World
+
+    world = World(tiny_config(events=(), end_time="15:00:00"))
+    held = "600519.SH" if "600519.SH" in world.instruments else world.sectors["沪深A股"][0]
+    world.exchange.open_account("PR1", 1_000_000.0, {held: 1000})
+    path = export("limit_up_etf", tmp_path / "lu.py", load_config())
+    r = WorldRunner(path, mode="simulation", period="tick", stock_code=sorted(world.etf_info)[0], account_id="PR1",
+                    user_args={"ACCOUNT_ID": "PR1", "REFDATA_DIR": str(refdata), "JOURNAL_DIR": str(tmp_path / "j"),
+                               "KILL_SWITCH_FILE": ""})
+    r.attach(world)
+    res = r.run_world()
+    a = r.g["_ADAPTER"][0]
+    b = a.exits.brackets[held]
+    assert b.strategy == "holdings" and b.stop_loss > 0 and b.take_profit
+    sells = [s for s in a.sent if s[1] == held and s[2] == "sell"]
+    assert sells and a.orders[sells[0][0]]["exit"] in ("stop_loss", "take_profit", "trailing_stop", "time_exit")
+    assert sum(d.m_nVolume for d in res.deals if d.m_nOffsetFlag == 49) == 1000
