@@ -83,19 +83,25 @@ def build_parser(with_plugins: bool = True) -> argparse.ArgumentParser:
 
 
 def _patch_sleep(rt) -> None:
-    """time.sleep in the main thread lets simulated time pass; after the session it ends the script."""
+    """time.sleep lets simulated time pass in the main thread and in xttrader callbacks (the clock moves on while
+    that callback waits, its later pushes queue behind it); after the session it ends the script. Elsewhere
+    (the xtdata callback thread, the script's own threads) it is the real sleep."""
     from sim.driver import SessionEnded
 
     real_sleep = time.sleep
     main = threading.main_thread()
 
     def sim_sleep(seconds):
-        if threading.current_thread() is not main:
-            return real_sleep(seconds)
-        if rt.ended:
-            raise SessionEnded
-        rt.sleep(seconds)
-        return None
+        me = threading.current_thread()
+        if me is main:
+            if rt.ended:
+                raise SessionEnded
+            rt.sleep(seconds)
+            return None
+        if rt.sched.in_worker_lane() and not rt.ended:
+            rt.sleep(seconds)
+            return None
+        return real_sleep(seconds)
 
     time.sleep = sim_sleep
 

@@ -150,6 +150,11 @@ class Scheduler:
         self._driver_task: Lane | None = None
         self.closed = False
 
+    def in_worker_lane(self) -> bool:
+        """True on the thread of a (non-hosted) lane, i.e. inside an xttrader callback."""
+        me = threading.current_thread()
+        return any(lane.thread is me for lane in self._lanes)
+
     def _cond(self, ident: int) -> threading.Condition:
         cond = self._conds.get(ident)
         if cond is None:

@@ -85,11 +85,20 @@ class XtQuantTraderCallback:
         """Not simulated."""
 
 
+# the async alternative the real client offers for a sync call (None: there is none)
+_ASYNC_OF = {"query_stock_order": "query_stock_orders_async", "query_stock_position": "query_stock_positions_async",
+             "subscribe": None, "unsubscribe": None}
+
+
 def _deadlock_message(method: str, lane: str, relaxed_helps: bool) -> str:
-    fix = (f"use the async variant ({method}_async) or call set_relaxed_response_order_enabled(True)"
-           if relaxed_helps else
-           f"use {method}_async and handle its response callback (relaxed response order does not help: "
-           "order/cancel responses always arrive on the callback thread)")
+    alt = _ASYNC_OF.get(method, f"{method}_async")
+    if relaxed_helps:
+        fix = (f"use {alt} or call set_relaxed_response_order_enabled(True)" if alt else
+               "call it outside the callback (e.g. from the main thread) or call "
+               "set_relaxed_response_order_enabled(True)")
+    else:
+        fix = (f"use {alt} and handle its response callback (relaxed response order does not help: "
+               "order/cancel responses always arrive on the callback thread)")
     return (f"sim: XtQuantTrader.{method}() was called synchronously on the xttrader callback thread ({lane}); "
             "the real client deadlocks here because the response is queued behind the callback that waits "
             f"for it. Fix: {fix}.")

@@ -151,3 +151,37 @@ def test_whole_quote_benchmark_smoke_run():
     for label in ("whole-quote run", "snapshots/s", "ticks/s", "peak memory (RSS)", "of which World", "reference"):
         assert label in proc.stdout
     assert int(re.search(r"ticks pushed\s+(\d+)", proc.stdout).group(1)) > 0
+
+
+RECONNECT = '''
+import time
+from xtquant.xttrader import XtQuantTrader, XtQuantTraderCallback
+from xtquant.xttype import StockAccount
+
+acc = StockAccount("r1")
+
+class CB(XtQuantTraderCallback):
+    def on_disconnected(self):
+        print("lost")
+        tries = 1
+        while trader.connect() != 0:      # the callback waits in simulated time; the market moves on
+            tries += 1
+            time.sleep(3)
+        print("reconnected after", tries, "tries, subscribe", trader.subscribe(acc))
+
+trader = XtQuantTrader("p", 5, CB())
+trader.set_relaxed_response_order_enabled(True)
+trader.start()
+print("connect", trader.connect(), "subscribe", trader.subscribe(acc))
+trader.run_forever()
+print("end")
+'''
+
+
+def test_reconnect_loop_inside_on_disconnected(tmp_path):
+    script = tmp_path / "reconnect.py"
+    script.write_text(RECONNECT, encoding="utf-8")
+    proc = run_exec(script, *TINY, "--end-time", "10:00:00", "--faults", "disconnect=09:40:00,outage=30")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.splitlines() == ["connect 0 subscribe 0", "lost", "reconnected after 11 tries, subscribe 0",
+                                        "end"]

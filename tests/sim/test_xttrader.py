@@ -270,3 +270,21 @@ def test_sysid_async_cancel_account_queries_async_and_unsubscribe(trader):
     t.order_stock(acc, CODE, c.STOCK_BUY, 100, c.FIX_PRICE, _limit_buy_price(rt))
     sim.drain()
     assert len(cb.events) == n                 # no pushes for an unsubscribed account
+
+
+def test_deadlock_message_names_a_real_alternative(trader):
+    rt, t, cb, acc, c = trader
+    seen = []
+
+    def on_stock_order(order):
+        for call in (lambda: t.subscribe(acc), lambda: t.query_stock_order(acc, order.order_id)):
+            try:
+                call()
+            except SimDeadlock as exc:
+                seen.append(str(exc))
+
+    cb.on_stock_order = on_stock_order
+    t.order_stock(acc, CODE, c.STOCK_BUY, 100, c.FIX_PRICE, _limit_buy_price(rt))
+    sim.drain()
+    assert "call it outside the callback" in seen[0] and "subscribe_async" not in seen[0]
+    assert "query_stock_orders_async" in seen[1]
