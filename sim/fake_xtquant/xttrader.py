@@ -162,7 +162,7 @@ class XtQuantTrader(UnsupportedTraderMethods):
         rt = self._rt
         with rt.sched.baton():
             now = rt.world.now_ms
-            if rt.faults.trader_down(now):
+            if rt.faults.trader_down(now) and not rt.ended:     # outages end with the session
                 logger.info("sim trader connect failed session={} down_until_ms={}", self.session,
                             rt.faults.trader_down_until_ms)
                 self.connected = False
