@@ -13,9 +13,10 @@ DATA = Path(__file__).with_name("data")
 TINY = ["--stocks", "40", "--etfs", "6"]
 
 
-def run_exec(script: Path, *options: str, script_args: tuple[str, ...] = (), timeout: int = 240):
+def run_exec(script: Path, *options: str, script_args: tuple[str, ...] = (), timeout: int = 240,
+             hash_seed: str = "0"):
     """python -m sim exec [options] SCRIPT [script args]."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": hash_seed}
     return subprocess.run([sys.executable, "-m", "sim", "exec", *options, str(script), *script_args],
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=env, check=False)
 
@@ -84,9 +85,9 @@ def test_same_seed_same_output_and_run_returns_at_session_end(tmp_path):
     script = tmp_path / "strategy.py"
     script.write_text(SCRIPT, encoding="utf-8")
     short = [*TINY, "--end-time", "10:30:00"]
-    first = run_exec(script, *short, "--seed", "4", script_args=("my account 1",))
+    first = run_exec(script, *short, "--seed", "4", script_args=("my account 1",), hash_seed="1")
     assert first.returncode == 0, first.stderr[-3000:]
-    second = run_exec(script, *short, "--seed", "4", script_args=("my account 1",))
+    second = run_exec(script, *short, "--seed", "4", script_args=("my account 1",), hash_seed="2")
     assert first.stdout == second.stdout
     assert "trade " in first.stdout and "resp " in first.stdout
     pushes = int(re.search(r"^pushes (\d+)$", first.stdout, re.M).group(1))
