@@ -17,7 +17,12 @@ from loguru import logger
 from bridge.notify import Notifier, build_notifier
 from bridge.risk import RiskGate, RiskLimits
 from bridge.runner import Runner
-from bridge.strategy_ports import LimitUpPort, OffensivePort, limit_up_params
+from bridge.strategy_ports import (
+    LimitUpPort,
+    OffensivePort,
+    limit_up_params,
+    offensive_strategy,
+)
 from bridge.xt_market import XtMarket
 from bridge.xt_trader import XtTrader
 
@@ -128,7 +133,7 @@ def make_runner(cfg, rt, store, setup: DaySetup, *, notifier: Notifier | None = 
                       session_base=session_base)
     market = XtMarket(q.put)
     risk = RiskGate(RiskLimits.from_config(cfg.risk, kill_switch_file or project_path(cfg.risk.kill_switch_file)))
-    strategies = [LimitUpPort(limit_up_params(cfg)), OffensivePort(universe_limit=setup.offensive_universe)]
+    strategies = [LimitUpPort(limit_up_params(cfg)), OffensivePort(offensive_strategy(), universe_limit=setup.offensive_universe)]
     return Runner(q, trader, market, store, notifier or build_notifier(cfg.notifications), risk, cfg.exits,
                   strategies, rt.now_ms, account_id=setup.account_id, protect_holdings=True, seed=setup.seed,
                   resume=resume)

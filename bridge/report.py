@@ -57,13 +57,16 @@ def _png(fig) -> str:
 def _plots(res) -> dict[str, str]:
     import matplotlib
     matplotlib.use("Agg")
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
     r = res.runner
     out = {}
+    hhmm = mdates.DateFormatter("%H:%M")
     fig, ax = plt.subplots(figsize=(9, 3))
     if r.equity_curve:
         xs = [_t(t) for t, _ in r.equity_curve]
         ax.plot(xs, [e for _, e in r.equity_curve], color="tab:blue")
+    ax.xaxis.set_major_formatter(hhmm)
     ax.set_title("Equity (cash + positions at last price)")
     ax.grid(alpha=0.3)
     out["equity"] = _png(fig)
@@ -78,6 +81,7 @@ def _plots(res) -> dict[str, str]:
                    label=f"exit orders ({len(exits)})")
     ax.set_yticks(range(len(cats) + (1 if exits else 0)))
     ax.set_yticklabels([f"{s}/{k}" for s, k in cats] + (["exits"] if exits else []))
+    ax.xaxis.set_major_formatter(hhmm)
     ax.set_title("Intraday signals and exits")
     ax.grid(alpha=0.3)
     if cats or exits:

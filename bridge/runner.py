@@ -219,6 +219,9 @@ class Runner(BrokerSide):
                 self.submit_intent(it)
         if self._snaps % 20 == 0:
             self._check_equity()
+        if self._snaps % 200 == 0:                     # trailing-stop anchors survive a restart (~10 min stale at most)
+            for b in self.exits.active():
+                self._save_bracket(b)
 
     def prices(self) -> dict[str, float]:
         """Last valid prices of held codes."""

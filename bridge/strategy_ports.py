@@ -62,6 +62,15 @@ class LimitUpPort:
         return self.strategy.on_fill(fill) if self.strategy is not None else None
 
 
+def offensive_strategy(path=None) -> OffensiveLayerStrategy:
+    """OffensiveLayerStrategy from config/offensive.yaml (its defaults when the file is absent)."""
+    from config.offensive_schema import DEFAULT_OFFENSIVE, load_offensive
+
+    if path is None and not DEFAULT_OFFENSIVE.exists():
+        return OffensiveLayerStrategy()
+    return OffensiveLayerStrategy.from_config(load_offensive(path).offensive)
+
+
 class OffensivePort:
     """OffensiveLayerStrategy: daily factor scores from daily bars before the open, entries at the open, exits intraday."""
 

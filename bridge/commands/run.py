@@ -73,7 +73,12 @@ def _run_live(cfg, account: str, args, project_path) -> int:
     from bridge.notify import build_notifier
     from bridge.risk import RiskGate, RiskLimits
     from bridge.runner import Runner
-    from bridge.strategy_ports import LimitUpPort, OffensivePort, limit_up_params
+    from bridge.strategy_ports import (
+        LimitUpPort,
+        OffensivePort,
+        limit_up_params,
+        offensive_strategy,
+    )
     from bridge.xt_market import XtMarket
     from bridge.xt_trader import XtTrader
     from signals_db.store import Store, require_local_file
@@ -84,7 +89,7 @@ def _run_live(cfg, account: str, args, project_path) -> int:
     runner = Runner(q, XtTrader(cfg.account.userdata_path, account, q.put, account_type=cfg.account.account_type),
                     XtMarket(q.put), store, build_notifier(cfg.notifications),
                     RiskGate(RiskLimits.from_config(cfg.risk, project_path(cfg.risk.kill_switch_file))), cfg.exits,
-                    [LimitUpPort(limit_up_params(cfg)), OffensivePort()], lambda: int(time.time() * 1000),
+                    [LimitUpPort(limit_up_params(cfg)), OffensivePort(offensive_strategy())], lambda: int(time.time() * 1000),
                     account_id=account, protect_holdings=args.protect_holdings, resume=True)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
