@@ -16,11 +16,12 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pymysql
 from loguru import logger
 from sqlalchemy import create_engine
 from sqlalchemy.exc import DBAPIError
@@ -36,7 +37,7 @@ from tenacity import (
 
 from signals_db.models import NATURAL_KEYS
 from signals_db.store import connect
-from signals_db.upsert_sql import mysql_upsert
+from signals_db.upsert_sql import mysql_upsert_parts, sqlite_row_literals
 from signals_db.urls import masked, with_password
 from signals_db.values import SPECS, now_text
 
@@ -44,7 +45,11 @@ from signals_db.values import SPECS, now_text
 DATA_ERRNOS = frozenset({1048, 1264, 1265, 1292, 1366, 1367, 1406, 1411, 1416, 1452, 3140, 3819, 4025})
 # errors no retry can fix: wrong database, schema not migrated, no permission
 FATAL_ERRNOS = frozenset({1044, 1045, 1049, 1054, 1142, 1146, 1227})
+DISCONNECT_ERRNOS = frozenset({0, 2006, 2013, 2014, 2045, 2055})
 _SQLITE_IN_CHUNK = 900
+_MAX_STATEMENT = 1_000_000  # bytes of row literals per INSERT (server max_allowed_packet is 16 MB by default)
+# strict: a bad value is an error, not a silent truncation; no backslash escapes: SQLite's quote() literals
+SQL_MODE = "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_BACKSLASH_ESCAPES"
 
 
 def _errno(exc: BaseException) -> int | None:
@@ -101,7 +106,31 @@ def mysql_engine(url: str, password: str | None = None, *, connect_timeout: int 
     return create_engine(
         with_password(url, password), pool_pre_ping=True, pool_size=1, max_overflow=1, pool_recycle=1800,
         connect_args={"connect_timeout": connect_timeout, "read_timeout": io_timeout, "write_timeout": io_timeout,
-                      "init_command": "SET SESSION sql_mode='STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'"})
+                      "init_command": f"SET SESSION sql_mode='{SQL_MODE}'"})
+
+
+def _execute_rows(conn, table: str, literals: list[str]) -> None:
+    """Upsert rows given as '(v1,...)' literals, in statements of at most _MAX_STATEMENT bytes (raw cursor:
+    the text contains no placeholders, so nothing is %-formatted)."""
+    if not literals:
+        return
+    head, tail = mysql_upsert_parts(table)
+    cur = conn.connection.dbapi_connection.cursor()
+    try:
+        start, size = 0, 0
+        for i, lit in enumerate(literals):
+            size += len(lit) + 1
+            if size > _MAX_STATEMENT or i == len(literals) - 1:
+                end = i + 1
+                cur.execute(head + ",".join(literals[start:end]) + tail)
+                start, size = end, 0
+    except pymysql.err.Error as exc:
+        if _errno(exc) in DISCONNECT_ERRNOS or isinstance(exc, pymysql.err.InterfaceError):
+            conn.invalidate()
+        raise DBAPIError.instance(f"INSERT INTO {table} ...", None, exc, pymysql.err.Error) from None
+    finally:
+        with suppress(Exception):
+            cur.close()
 
 
 class SyncWorker:
@@ -198,7 +227,7 @@ class SyncWorker:
                 wanted[table].append(row_id)
         with self._local_lock:
             batch = {t: self._read_rows(t, ids) for t, ids in wanted.items()}
-        rejected: list[tuple[str, int, tuple, str]] = []
+        rejected: list[tuple[str, int, str]] = []
         retrying = Retrying(
             stop=(stop_after_attempt(self.retry_attempts) | stop_after_delay(self.retry_max_delay_s)
                   | stop_when_event_set(self._stop)),
@@ -213,57 +242,56 @@ class SyncWorker:
                 raise SyncFatal(self._fatal_message(exc)) from None
             raise
         with self._local_tx():
-            for table, row_id, values, reason in rejected:
-                self._quarantine(table, row_id, values, reason)
+            for table, row_id, reason in rejected:
+                self._quarantine(table, row_id, reason)
             self._local.execute("DELETE FROM outbox WHERE id <= ?", (max_id,))
         shipped = sum(len(rows) for rows in batch.values()) - len(rejected)
         return shipped, len(rejected)
 
-    def _read_rows(self, table: str, ids: list[int]) -> list[tuple[int, tuple]]:
-        cols = ", ".join(SPECS[table].columns)
-        out: list[tuple[int, tuple]] = []
+    def _read_rows(self, table: str, ids: list[int]) -> list[tuple[int, str]]:
+        """(row id, '(v1,...)' literal) for each id; SQLite renders the literals (see upsert_sql)."""
+        out: list[tuple[int, str]] = []
         for i in range(0, len(ids), _SQLITE_IN_CHUNK):
             chunk = ids[i:i + _SQLITE_IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            for r in self._local.execute(f"SELECT id, {cols} FROM {table} WHERE id IN ({marks})", chunk):
-                out.append((r[0], r[1:]))
+            sql = sqlite_row_literals(table).format(marks=",".join("?" * len(chunk)))
+            out.extend(self._local.execute(sql, chunk).fetchall())
         return out
 
-    def _ship(self, batch: dict[str, list[tuple[int, tuple]]]) -> list[tuple[str, int, tuple, str]]:
+    def _ship(self, batch: dict[str, list[tuple[int, str]]]) -> list[tuple[str, int, str]]:
         """Upsert the whole batch in one MySQL transaction; on a content error, bisect to find the bad rows."""
         try:
             with self._engine.begin() as conn:
                 for table, rows in batch.items():
-                    if rows:
-                        conn.exec_driver_sql(mysql_upsert(table), [v for _, v in rows])
+                    _execute_rows(conn, table, [v for _, v in rows])
             return []
         except DBAPIError as exc:
             if not is_data_error(exc):
                 raise
-        rejected: list[tuple[str, int, tuple, str]] = []
+        rejected: list[tuple[str, int, str]] = []
         for table, rows in batch.items():
             self._bisect(table, rows, rejected)
         return rejected
 
-    def _bisect(self, table: str, rows: list[tuple[int, tuple]], rejected: list) -> None:
+    def _bisect(self, table: str, rows: list[tuple[int, str]], rejected: list) -> None:
         if not rows:
             return
         try:
             with self._engine.begin() as conn:
-                conn.exec_driver_sql(mysql_upsert(table), [v for _, v in rows])
+                _execute_rows(conn, table, [v for _, v in rows])
             return
         except DBAPIError as exc:
             if not is_data_error(exc):
                 raise
             if len(rows) == 1:
-                rejected.append((table, rows[0][0], rows[0][1], _reason(exc)))
+                rejected.append((table, rows[0][0], _reason(exc)))
                 return
         mid = len(rows) // 2
         self._bisect(table, rows[:mid], rejected)
         self._bisect(table, rows[mid:], rejected)
 
-    def _quarantine(self, table: str, row_id: int, values: tuple, reason: str) -> None:
+    def _quarantine(self, table: str, row_id: int, reason: str) -> None:
         cols = SPECS[table].columns
+        values = self._local.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (row_id,)).fetchone()
         row = dict(zip(cols, values, strict=True))
         key = json.dumps([row[k] for k in NATURAL_KEYS[table]], ensure_ascii=False, default=str)[:255]
         self._local.execute(

@@ -69,14 +69,22 @@ def sqlite_upsert(table: str) -> str:
     return head + f"DO UPDATE SET {', '.join(sets)} WHERE {changed} RETURNING id"
 
 
+
 @cache
 def mysql_upsert(table: str) -> str:
-    """INSERT ... ON DUPLICATE KEY UPDATE for MySQL/MariaDB (pymysql %s style, executemany-friendly)."""
+    """INSERT ... ON DUPLICATE KEY UPDATE for MySQL/MariaDB with %s placeholders for one row (pymysql style)."""
+    head, tail = mysql_upsert_parts(table)
+    return head + "(" + ", ".join("%s" for _ in SPECS[table].columns) + ")" + tail
+
+
+@cache
+def mysql_upsert_parts(table: str) -> tuple[str, str]:
+    """('INSERT INTO t (cols) VALUES ', ' ON DUPLICATE KEY UPDATE ...'): row tuples go in between."""
     cols = SPECS[table].columns
-    head = (f"INSERT INTO `{table}` ({', '.join(f'`{c}`' for c in cols)}) "
-            f"VALUES ({', '.join('%s' for _ in cols)}) ON DUPLICATE KEY UPDATE ")
+    head = f"INSERT INTO `{table}` ({', '.join(f'`{c}`' for c in cols)}) VALUES "
+    upd = " ON DUPLICATE KEY UPDATE "
     if policy(table) != "orders":
-        return head + ", ".join(f"`{c}` = VALUES(`{c}`)" for c in _non_key(table))
+        return head, upd + ", ".join(f"`{c}` = VALUES(`{c}`)" for c in _non_key(table))
     # MySQL applies these assignments left to right, each seeing the columns already updated. So the ones
     # that depend on "did this update change the order?" come first, while status_rank, filled_qty and the
     # fill-in ids still hold the old values; those are assigned last. Same outcome as the SQLite statement.
@@ -98,4 +106,22 @@ def mysql_upsert(table: str) -> str:
         "`filled_qty` = GREATEST(`filled_qty`, VALUES(`filled_qty`))",
         "`status_rank` = GREATEST(`status_rank`, VALUES(`status_rank`))",
     ]
-    return head + ", ".join(sets)
+    return head, upd + ", ".join(sets)
+
+
+_INF_TEXT = "'''inf'''"  # SQL text of the string literal 'inf'
+
+
+def _literal(col: str) -> str:
+    # An SQL-standard literal made by SQLite itself (in C, fast): quote() doubles quotes in text, which MySQL
+    # reads correctly under sql_mode NO_BACKSLASH_ESCAPES; REALs get 17 significant digits (exact round trip);
+    # a non-finite REAL becomes the text 'inf', which strict MySQL rejects, so that row is quarantined.
+    return (f"CASE WHEN typeof({col}) = 'real' THEN CASE WHEN abs({col}) < 1e308 THEN printf('%!.17g', {col}) "
+            f"ELSE {_INF_TEXT} END ELSE quote({col}) END")
+
+
+@cache
+def sqlite_row_literals(table: str) -> str:
+    """SELECT id, '(v1,v2,...)' FROM table WHERE id IN ({marks}): each row as a MySQL VALUES tuple."""
+    parts = " || ',' || ".join(_literal(c) for c in SPECS[table].columns)
+    return f"SELECT id, '(' || {parts} || ')' FROM {table} WHERE id IN ({{marks}})"
