@@ -154,3 +154,16 @@ def test_all_chinext_star_basket_gets_the_20pct_etf_limit():
     h = Holdings.from_etf_info(info, s)
     assert h.infer_wide_limits(s) == ["159999.SZ"]
     assert s.up[s.index["159999.SZ"]] == 1.2 and not s.wide_limit[s.index["510001.SH"]]
+
+
+def test_empty_basket_and_unpriced_cross_market_component():
+    s = Snapshot()
+    info = {"510001.SH": pcf(1000, 50.0, []),
+            "513001.SH": pcf(1000, 0.0, [comp("00700.HK", 100, flag=7, sub=30000.0), comp("600000.SH", 100)])}
+    s.update({"600000.SH": make_tick(10.0, 10.0)})
+    h = Holdings.from_etf_info(info, s)
+    h.update(s)
+    nav = iv.iopv(h, s)
+    assert math.isclose(nav[h.etf_index["510001.SH"]], 0.05)
+    assert math.isclose(nav[h.etf_index["513001.SH"]], (30000.0 + 1000.0) / 1000)   # HK leg at its cash amount
+    assert h.top_sum([0, 1]).tolist()[0] == 0.0 and h.ranks([]).tolist() == []
