@@ -14,6 +14,7 @@ from bridge.orders import Order, apply_update
 from qmt_strategies.evaluate import in_continuous_session, shanghai_clock
 
 RECONCILE_KINDS = frozenset({"orders", "trades", "positions", "asset"})
+QUERY_TIMEOUT_MS = 30_000          # an async query without an answer after this is asked again
 
 
 def next_weekday(d: dt.date) -> dt.date:
@@ -278,11 +279,18 @@ class BrokerSide:
             self.killed = False
         if not self.trader.connected and self.reconnect_at_ms and now >= self.reconnect_at_ms:
             self._connect_trader()
+        if self.trader.connected and self.reconcile_tag >= 0 and now - self.reconcile_sent_ms > QUERY_TIMEOUT_MS:
+            logger.warning("reconcile answers missing after {} ms; asking again", now - self.reconcile_sent_ms)
+            self.reconcile_parts, self.reconcile_sent_ms = {}, now
+            self.reconcile_tag = self.trader.query_all()
+        if self.ack_tag >= 0 and now - self.ack_query_ms > QUERY_TIMEOUT_MS:
+            self.ack_tag = -1                              # the order query was never answered: ask again below
         if self.trader.connected and self.ack_tag < 0:
             late = [o for o in self.om.live_orders() if o.status in ("sent", "unknown") and o.order_id is None
                     and now - o.sent_ms >= self.ack_timeout_ms]
             if late:
                 self.ack_sent_ms = max(o.sent_ms for o in late)
+                self.ack_query_ms = now
                 self.ack_tag = self.trader.query_orders()
         if self.trader.connected:
             for o in self.om.live_orders():
