@@ -157,6 +157,9 @@ class Runner(BrokerSide):
         except Exception as exc:  # noqa: BLE001 - one bad event must not stop trading
             self.stats["errors"] += 1
             logger.opt(exception=exc).error("runner event failed type={}", type(ev).__name__)
+            if self.stats["errors"] <= 20:           # stored and notified; later ones only logged (no flood)
+                self._alert(f"runner error on {type(ev).__name__}: {type(exc).__name__}: {str(exc)[:300]}",
+                            "critical", "runner", kind="error")
 
     # ================================================================ market data
     def _new_day(self, day: dt.date) -> None:

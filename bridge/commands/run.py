@@ -122,6 +122,8 @@ def _run_sim(cfg, args, project_path) -> int:
                      n_stocks=s.n_stocks if args.stocks is None else args.stocks,
                      n_etfs=s.n_etfs if args.etfs is None else args.etfs, cash=s.cash, plant=0,
                      trade_date=dt.date.fromisoformat(s.trade_date) if s.trade_date else None)
+    import time
+    t0 = time.perf_counter()
     store = Store.open(project_path(cfg.database.sqlite_path))
     rt, _world, _held = install_sim(setup)
     runner = make_runner(cfg, rt, store, setup, resume=True)
@@ -130,8 +132,8 @@ def _run_sim(cfg, args, project_path) -> int:
     drive(runner)
     runner._check_equity()
     from bridge.demo import DayResult
-    print(summary_table(DayResult(runner, rt.world, runner.stats["snapshots"], 0.0, runner.portfolio.start_equity,
-                                  runner.equity())))
+    print(summary_table(DayResult(runner, rt.world, runner.stats["snapshots"], time.perf_counter() - t0,
+                                  runner.portfolio.start_equity, runner.equity())))
     runner.stop()
     store.close()
     sim.uninstall()
