@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import sys
 import threading
 import zipfile
 from dataclasses import asdict
@@ -267,3 +268,71 @@ def _instrument_from_tick(code: str, t: dict) -> dict:
     return {"ExchangeID": mkt, "InstrumentID": num, "InstrumentName": code, "PreClose": pre, "UpStopPrice": up,
             "DownStopPrice": down, "PriceTick": tick, "FloatVolume": 0.0, "TotalVolume": 0.0, "OpenDate": "",
             "InstrumentStatus": 0, "IsTrading": True}
+
+
+# ---- python -m sim tape ... ------------------------------------------------------------------------------
+def register(subparsers) -> None:
+    """`python -m sim tape save|info|record` (picked up by sim/__main__.py)."""
+    p = subparsers.add_parser("tape", help="save a generated day to a tape, inspect a tape, or record a real session")
+    sub = p.add_subparsers(dest="tape_command", required=True)
+    s = sub.add_parser("save", help="generate a day and write it to a tape file")
+    s.add_argument("out", help="output .npz path")
+    s.add_argument("--date", default=None, help="trade date YYYY-MM-DD (default: latest session)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--stocks", type=int, default=400)
+    s.add_argument("--etfs", type=int, default=40)
+    s.set_defaults(func=_cmd_save)
+    i = sub.add_parser("info", help="print what a tape holds")
+    i.add_argument("path")
+    i.set_defaults(func=_cmd_info)
+    r = sub.add_parser("record", help="record today's subscribe_whole_quote pushes from a running miniQMT (Windows)")
+    r.add_argument("out", help="output .npz path")
+    r.add_argument("--until", default="15:01:00", help="stop at this local time HH:MM:SS (default 15:01:00)")
+    r.set_defaults(func=_cmd_record)
+
+
+def _cmd_save(args) -> int:
+    from sim.world import SimConfig, World
+
+    d = dt.date.fromisoformat(args.date) if args.date else None
+    world = World(SimConfig(seed=args.seed, n_stocks=args.stocks, n_etfs=args.etfs, trade_date=d))
+    path = save_world(world, args.out)
+    print(f"saved {path} ({path.stat().st_size / 1e6:.1f} MB): {world.trade_date} {world.n_snapshots} snapshots, "
+          f"{len(world.instruments)} codes, {len(world.planted)} events")
+    return 0
+
+
+def _cmd_info(args) -> int:
+    t = load_tape(args.path)
+    records = sum(int(t._read(k, "offsets")[-1]) for k in range(len(t._chunk_sizes)))
+    first = dt.datetime.fromtimestamp(int(t.frame_times[0]) / 1000, tz=_SHANGHAI) if t.n_rows else None
+    last = dt.datetime.fromtimestamp(int(t.frame_times[-1]) / 1000, tz=_SHANGHAI) if t.n_rows else None
+    print(f"{t.path}: {t.meta['source']} day {t.trade_date}, {t.n_rows} snapshots "
+          f"({first and first.time()} .. {last and last.time()}), {len(t.codes)} codes, {records} ticks, "
+          f"{len(t.instruments)} instruments, {len(t.etf_info)} ETF PCFs, {len(t.planted)} events")
+    return 0
+
+
+def _cmd_record(args) -> int:
+    try:
+        from xtquant import xtdata
+    except ImportError as e:
+        print(f"recording needs the real xtquant with a running miniQMT (Windows): {e}", file=sys.stderr)
+        return 2
+    import time as _time
+
+    codes = []
+    for sector in ("沪深A股", "沪深ETF", "京市A股"):
+        try:
+            codes += xtdata.get_stock_list_in_sector(sector)
+        except Exception as e:   # noqa: BLE001 - a sector missing on this client is not fatal
+            logger.warning("sim tape record: sector unavailable sector={} error={}", sector, e)
+    rec = TapeRecorder(args.out, instruments={c: xtdata.get_instrument_detail(c) for c in codes})
+    xtdata.subscribe_whole_quote(["SH", "SZ", "BJ"], callback=rec.on_quote)
+    h, m, s = (int(x) for x in args.until.split(":"))
+    while dt.datetime.now(tz=_SHANGHAI).time() < dt.time(h, m, s):
+        _time.sleep(1)
+    sectors = {name: xtdata.get_stock_list_in_sector(name) for name in ("沪深A股", "沪深ETF")}
+    path = rec.close(sectors=sectors, etf_info=xtdata.get_etf_info())
+    print(f"recorded {path}: {rec.pushes} pushes")
+    return 0
