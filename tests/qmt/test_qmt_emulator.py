@@ -294,3 +294,35 @@ def handlebar(C):
         w.step()
         if n in seen:
             assert seen[n] == w.full_tick(codes), n
+
+
+def test_cancel_in_simulation(tmp_path):
+    from sim.world import World
+
+    body = """
+ACC = 'CX1'
+st = {'events': [], 'phase': 0}
+def init(C):
+    C.set_account(ACC)
+def handlebar(C):
+    t = C.get_full_tick([C.stock_code]).get(C.stock_code)
+    if not t or t['lastPrice'] <= 0 or timetag_to_datetime(t['time'], '%H%M%S') < '093100':
+        return
+    if st['phase'] == 0:
+        st['phase'] = 1
+        passorder(23, 1101, ACC, C.stock_code, 11, round(t['lastPrice'] * 0.95, 2), 100, 'cx', 2, 'far_buy', C)
+    elif st['phase'] == 1:
+        live = [o for o in get_trade_detail_data(ACC, 'STOCK', 'ORDER') if o.m_nOrderStatus in (49, 50)]
+        if live:
+            st['phase'] = 2
+            st['cancel'] = cancel(live[0].m_strOrderSysID, ACC, 'STOCK', C)
+def order_callback(C, o):
+    st['events'].append((o.m_strRemark, o.m_nOrderStatus))
+"""
+    w = World(tiny_config(end_time="09:40:00", events=()))
+    r = WorldRunner(script(tmp_path, body), mode="simulation", period="tick", account_id="CX1")
+    r.attach(w)
+    r.run_world()
+    st_ = r.g["st"]
+    assert st_["cancel"] is True
+    assert ("far_buy", 54) in st_["events"] and ("far_buy", 56) not in st_["events"]
