@@ -218,3 +218,18 @@ def test_holdings_without_bracket_are_protected(tmp_path, refdata):
     sells = [s for s in a.sent if s[1] == held and s[2] == "sell"]
     assert sells and a.orders[sells[0][0]]["exit"] in ("stop_loss", "take_profit", "trailing_stop", "time_exit")
     assert sum(d.m_nVolume for d in res.deals if d.m_nOffsetFlag == 49) == 1000
+
+
+def test_non_gbk_character_is_reported_with_its_line():
+    from bridge.export_qmt import encode_gbk
+
+    with pytest.raises(ExportError, match="line 2"):
+        encode_gbk("x = 1\ny = '\U0001F680'\n")
+    assert encode_gbk("a = '涨停 → ETF'\n").decode("gbk") == "a = '涨停 → ETF'\r\n"
+
+
+def test_literal_quoting_survives_awkward_sources():
+    from bridge.export_qmt import _literal
+
+    for src in ["a = '''x'''\n", "s = '\\\\n'\n", "b = \"\"\"q\"\"\"\n", "x = 1  # ends with a quote '"]:
+        assert ast.literal_eval(_literal(src)) == src
