@@ -34,6 +34,8 @@ from qmt_strategies.evaluate import in_continuous_session, shanghai_clock
 from qmt_strategies.snapshot import Snapshot
 
 CLOSING_CALL_SOD = 14 * 3600 + 57 * 60
+PREOPEN_SOD = 9 * 3600 + 15 * 60
+OVERNIGHT_SOD = 8 * 3600 + 30 * 60
 
 
 class Runner(BrokerSide):
@@ -65,6 +67,7 @@ class Runner(BrokerSide):
         self.reconnect_at_ms = 0
         self.market_retry_at_ms = 0
         self.market_check_at_ms = 0
+        self.ref_sod = 86_400
         self.killed = False
         self.stats: Counter = Counter()
         self.rejections: Counter = Counter()
@@ -179,14 +182,18 @@ class Runner(BrokerSide):
                 self.acted_signals.add(o.signal_id)
             if o.side == "buy" and o.status != "rejected":
                 self.entered_today.add(o.code)
-        try:
-            if self.market.refresh_reference(ymd):
-                self.snap.set_instruments(self.market.details)
-                self.risk.industry_of = self.market.industry_of
-        except Exception as exc:  # noqa: BLE001 - limits are then computed from pre-close by the snapshot
-            logger.warning("reference refresh failed trade_date={} error={}", ymd, exc)
+        self._refresh_reference(ymd)
         for s in self.strategies:
             s.on_day(self, ymd)
+
+    def _refresh_reference(self, ymd: int, force: bool = False) -> None:
+        try:
+            if self.market.refresh_reference(ymd, force=force):
+                self.snap.set_instruments(self.market.details)
+                self.risk.industry_of = self.market.industry_of
+                self.ref_sod = shanghai_clock(self.now_ms)[1]
+        except Exception as exc:  # noqa: BLE001 - limits are then computed from pre-close by the snapshot
+            logger.warning("reference refresh failed trade_date={} error={}", ymd, exc)
 
     def _on_quotes(self, ev: E.Quotes) -> None:
         t_in = time.perf_counter_ns()
@@ -204,7 +211,12 @@ class Runner(BrokerSide):
         if self.risk.kill_switch_on():
             self._kill()
             return
-        _, sod = shanghai_clock(now)
+        ymd, sod = shanghai_clock(now)
+        if self.ref_sod < OVERNIGHT_SOD and sod >= PREOPEN_SOD:   # loaded overnight: reload once the day's
+            self.ref_sod = sod                                      # limits and baskets are final (09:15)
+            self._refresh_reference(ymd, force=True)
+            for s in self.strategies:
+                s.on_day(self, ymd)
         if in_continuous_session(sod) and sod < CLOSING_CALL_SOD:      # exits trade in the continuous session only
             live = self.om.live_orders()
             sellable = {b.code: self.portfolio.sellable(b.code, live) for b in self.exits.active()}

@@ -80,9 +80,9 @@ class XtMarket:
         return self.subscribe()
 
     # ---- reference data -----------------------------------------------------------------------
-    def refresh_reference(self, trade_date: int, universe: list[str] | None = None) -> int:
+    def refresh_reference(self, trade_date: int, universe: list[str] | None = None, force: bool = False) -> int:
         """Instrument details (limit prices, pre-close), ETF baskets and industries for a trading day; once a day."""
-        if self.ref_date == trade_date and self.details:
+        if self.ref_date == trade_date and self.details and not force:
             return 0
         xd = _xtdata()
         if universe is None:
