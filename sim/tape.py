@@ -22,10 +22,16 @@ from sim import rules
 from sim.market.events import PlantedEvent
 from sim.market.ticks import Frame
 
-VERSION = 1
+VERSION = 2
 _SHANGHAI = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
-_PRICE_FIELDS = ("last", "open", "high", "low", "pre")    # stored as int64 milli-yuan (exact to 0.001)
+_PRICE_FIELDS = ("last", "open", "high", "low", "pre")    # stored as int32 milli-yuan (exact to 0.001)
 _BOOK_P, _BOOK_V = ("ask_p", "bid_p"), ("ask_v", "bid_v")
+_EMPTY = np.iinfo(np.int32).min
+
+
+def _book_prices(rel: np.ndarray, last_milli: np.ndarray) -> np.ndarray:
+    """Decode book prices stored relative to the last price (milli-yuan) back to yuan floats."""
+    return np.where(rel == _EMPTY, 0, rel.astype(np.int64) + last_milli.astype(np.int64)[:, None]) / 1000.0
 
 
 def _npy_bytes(a: np.ndarray) -> bytes:
@@ -71,15 +77,17 @@ class TapeWriter:
             "amount": np.concatenate([f.amount for f in fr]).astype(np.float64),
         }
         for name in _PRICE_FIELDS:
-            arrays[name] = np.rint(np.concatenate([getattr(f, name) for f in fr]) * 1000).astype(np.int64)
+            arrays[name] = np.rint(np.concatenate([getattr(f, name) for f in fr]) * 1000).astype(np.int32)
         for name in ("volume", "pvolume", "txn"):
             arrays[name] = np.concatenate([getattr(f, name) for f in fr]).astype(np.int64)
         for name in ("stock_status", "open_int"):
             arrays[name] = np.concatenate([getattr(f, name) for f in fr]).astype(np.int32)
-        for name in _BOOK_P:
-            arrays[name] = np.rint(np.concatenate([getattr(f, name) for f in fr]) * 1000).astype(np.int64)
+        last = arrays["last"].astype(np.int64)[:, None]
+        for name in _BOOK_P:   # relative to the last price (small numbers compress well); empty levels = _EMPTY
+            book = np.rint(np.concatenate([getattr(f, name) for f in fr]) * 1000).astype(np.int64)
+            arrays[name] = np.where(book > 0, book - last, _EMPTY).astype(np.int32)
         for name in _BOOK_V:
-            arrays[name] = np.concatenate([getattr(f, name) for f in fr]).astype(np.int64)
+            arrays[name] = np.concatenate([getattr(f, name) for f in fr]).astype(np.int32)
         for name, a in arrays.items():
             self._zip.writestr(f"c{k:05d}_{name}.npy", _npy_bytes(a))
         self._chunks.append(len(fr))
@@ -169,8 +177,8 @@ class Tape:
                      **{n: c[n][sl] / 1000.0 for n in _PRICE_FIELDS}, amount=c["amount"][sl],
                      volume=c["volume"][sl], pvolume=c["pvolume"][sl], stock_status=c["stock_status"][sl].astype(np.int64),
                      open_int=c["open_int"][sl].astype(np.int64), txn=c["txn"][sl],
-                     ask_p=c["ask_p"][sl] / 1000.0, bid_p=c["bid_p"][sl] / 1000.0, ask_v=c["ask_v"][sl],
-                     bid_v=c["bid_v"][sl], times=(dtime + t) if dtime.any() else None)
+                     ask_p=_book_prices(c["ask_p"][sl], c["last"][sl]), bid_p=_book_prices(c["bid_p"][sl], c["last"][sl]), ask_v=c["ask_v"][sl].astype(np.int64),
+                     bid_v=c["bid_v"][sl].astype(np.int64), times=(dtime + t) if dtime.any() else None)
 
     def close(self) -> None:
         self._zip.close()
