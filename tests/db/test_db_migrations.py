@@ -84,20 +84,21 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.mysql
-def test_cli_db_upgrade_and_current_from_another_folder(tmp_path, mysql_url):
+def test_cli_db_upgrade_and_current_from_another_folder(tmp_path, mysql_url, monkeypatch, capsys):
+    from bridge.cli import main
+    monkeypatch.chdir(tmp_path)  # no alembic.ini anywhere near: the config is built in code
     db = tmp_path / "sub" / "signals.db"
-    r = _cli("db", "current", "--sqlite", str(db), cwd=tmp_path)
-    assert r.returncode == 0 and "does not exist yet" in r.stdout
-    r = _cli("db", "upgrade", "--sqlite", str(db), cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    assert f"at revision {head()}" in r.stdout and db.exists()
-    r = _cli("db", "upgrade", "--url", mysql_url, cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    r = _cli("db", "current", "--url", mysql_url, cwd=tmp_path)
-    assert f"revision {head()} (up to date)" in r.stdout
+    assert main(["db", "current", "--sqlite", str(db)]) == 0
+    assert "does not exist yet" in capsys.readouterr().out
+    assert main(["db", "upgrade", "--sqlite", str(db)]) == 0
+    assert f"at revision {head()}" in capsys.readouterr().out and db.exists()
+    assert main(["db", "upgrade", "--url", mysql_url]) == 0
+    assert main(["db", "current", "--url", mysql_url]) == 0
+    assert f"revision {head()} (up to date)" in capsys.readouterr().out
 
 
 def test_cli_db_error_is_one_sentence_and_password_masked(tmp_path):
+    """The real `python -m bridge db upgrade`, from a folder outside the project."""
     url = "mysql+pymysql://alice:hunter2secret@127.0.0.1:1/signals"
     r = _cli("db", "upgrade", "--url", url, cwd=tmp_path)
     assert r.returncode == 1

@@ -1,11 +1,7 @@
 """Outbox -> real MariaDB: idempotent re-shipping, forward-only orders, quarantine, unreachable/unmigrated mirror."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -20,7 +16,6 @@ from signals_db.values import SPECS, now_text
 from tests.db.conftest import mysql_rows
 
 pytestmark = pytest.mark.mysql
-ROOT = Path(__file__).resolve().parents[2]
 T0 = 1763688600000
 
 
@@ -207,19 +202,21 @@ def test_worker_thread_drains_while_events_arrive(store, mysql_db, mysql_engine)
     assert mysql_rows(mysql_engine, "SELECT COUNT(*) FROM trades")[0][0] == 300
 
 
-def test_cli_sync_once_and_status(tmp_path, mysql_db, mysql_engine):
+def test_cli_sync_once_and_status(tmp_path, mysql_db, mysql_engine, monkeypatch, capsys):
+    from bridge.cli import main
+    monkeypatch.setenv("SIGNALS_MYSQL_PASSWORD", "")
+    monkeypatch.chdir(tmp_path)
     db = tmp_path / "signals.db"
     s = Store.open(db)
     fill(s, 3)
     s.close()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SIGNALS_MYSQL_PASSWORD": ""}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "bridge", *a], cwd=tmp_path, env=env,  # noqa: E731
-                                    capture_output=True, text=True, timeout=120)
-    r = run("sync", "--status", "--sqlite", str(db))
-    assert r.returncode == 0 and "backlog" in r.stdout and "backlog 0" not in r.stdout
-    r = run("sync", "--once", "--sqlite", str(db), "--mysql-url", mysql_db)
-    assert r.returncode == 0, r.stderr
-    assert "backlog 0" in r.stdout and "quarantined 0" in r.stdout
+    assert main(["sync", "--status", "--sqlite", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "backlog" in out and "backlog 0" not in out
+    assert main(["sync", "--once", "--sqlite", str(db), "--mysql-url", mysql_db]) == 0
+    out = capsys.readouterr().out
+    assert "backlog 0" in out and "quarantined 0" in out
     assert mysql_rows(mysql_engine, "SELECT COUNT(*) FROM signals")[0][0] == 3
-    r = run("sync", "--once", "--sqlite", str(db), "--mysql-url", "mysql+pymysql://bob:pw-secret-1@127.0.0.1:1/x")
-    assert r.returncode == 1 and "pw-secret-1" not in r.stdout + r.stderr and "bob:***@" in r.stdout
+    rc = main(["sync", "--once", "--sqlite", str(db), "--mysql-url", "mysql+pymysql://bob:pw-secret-1@127.0.0.1:1/x"])
+    cap = capsys.readouterr()
+    assert rc == 1 and "pw-secret-1" not in cap.out + cap.err and "bob:***@" in cap.out
