@@ -181,9 +181,10 @@ class BarBroker:
         m = self.store.mat
         lo, hi, close = m["low"][ci, i], m["high"][ci, i], m["close"][ci, i]
         if pr_type == R.PR_FIXED:
+            # marketable at the close -> the close; otherwise the limit price if the bar traded through it
             if (buy and price < lo) or (not buy and price > hi):
                 return None
-            px = min(max(price, lo), hi)
+            px = close if (buy and price >= close) or (not buy and price <= close) else price
         else:
             px = close
             if self.slippage:

@@ -326,3 +326,23 @@ def order_callback(C, o):
     st_ = r.g["st"]
     assert st_["cancel"] is True
     assert ("far_buy", 54) in st_["events"] and ("far_buy", 56) not in st_["events"]
+
+
+def test_fixed_price_fills_on_daily_bars(tmp_path):
+    body = """
+def handlebar(C):
+    if C.barpos != C.timelist.index(C.get_bar_timetag()) or get_trade_detail_data('F', 'STOCK', 'ORDER'):
+        return
+    k = C.get_market_data_ex(['low', 'high', 'close'], [C.stock_code], period='1d', count=1)[C.stock_code].iloc[-1]
+    passorder(23, 1101, 'F', C.stock_code, 11, round(k['close'] * 1.05, 2), 100, 'f', 2, 'marketable', C)
+    passorder(23, 1101, 'F', C.stock_code, 11, k['low'], 100, 'f', 2, 'at_low', C)
+    passorder(23, 1101, 'F', C.stock_code, 11, round(k['low'] - 0.05, 2), 100, 'f', 2, 'below_low', C)
+"""
+    r, res = run_bt(tmp_path, body)
+    s = store()
+    ci = s.index[r.C.stock_code]
+    i = s.labels.index("20240201")
+    by = {o.m_strRemark: o for o in res.orders}
+    assert by["marketable"].m_dTradedPrice == pytest.approx(s.mat["close"][ci, i])
+    assert by["at_low"].m_dTradedPrice == pytest.approx(s.mat["low"][ci, i])
+    assert by["below_low"].m_nOrderStatus == 54 and by["below_low"].m_nVolumeTraded == 0
