@@ -18,19 +18,8 @@ from . import xtconstant as _XTCONST_
 from . import xttype as _XTTYPE_
 from ._broker import broker_price_type, to_xt
 from ._runtime import get_runtime
+from ._trader_support import XtAccountInfo, deadlock_message
 from ._unsupported import UnsupportedTraderMethods
-
-
-class XtAccountInfo:
-    """Row of query_account_infos (a C++ type in the real client)."""
-
-    def __init__(self, account_type, account_id, broker_type, platform_id, account_classification, login_status):
-        self.account_type = account_type
-        self.account_id = account_id
-        self.broker_type = broker_type
-        self.platform_id = platform_id
-        self.account_classification = account_classification
-        self.login_status = login_status
 
 
 class XtQuantTraderCallback:
@@ -83,25 +72,6 @@ class XtQuantTraderCallback:
 
     def on_operate_smart_task_async_response(self, response):
         """Not simulated."""
-
-
-# the async alternative the real client offers for a sync call (None: there is none)
-_ASYNC_OF = {"query_stock_order": "query_stock_orders_async", "query_stock_position": "query_stock_positions_async",
-             "subscribe": None, "unsubscribe": None}
-
-
-def _deadlock_message(method: str, lane: str, relaxed_helps: bool) -> str:
-    alt = _ASYNC_OF.get(method, f"{method}_async")
-    if relaxed_helps:
-        fix = (f"use {alt} or call set_relaxed_response_order_enabled(True)" if alt else
-               "call it outside the callback (e.g. from the main thread) or call "
-               "set_relaxed_response_order_enabled(True)")
-    else:
-        fix = (f"use {alt} and handle its response callback (relaxed response order does not help: "
-               "order/cancel responses always arrive on the callback thread)")
-    return (f"sim: XtQuantTrader.{method}() was called synchronously on the xttrader callback thread ({lane}); "
-            "the real client deadlocks here because the response is queued behind the callback that waits "
-            f"for it. Fix: {fix}.")
 
 
 class XtQuantTrader(UnsupportedTraderMethods):
@@ -270,7 +240,7 @@ class XtQuantTrader(UnsupportedTraderMethods):
             self._require_started(name)
             lane = self.executor if via_push else self.resp_executor
             if lane.in_lane():
-                raise SimDeadlock(_deadlock_message(name, lane.name, relaxed_helps))
+                raise SimDeadlock(deadlock_message(name, lane.name, relaxed_helps))
             seq = next(self._seqs)
             gate = Gate()
             resp, events = work(seq)
