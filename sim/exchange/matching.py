@@ -61,24 +61,26 @@ class Matcher:
                 for o in self.ex.live_orders():
                     t = self.tick(o.code)
                     if self.ex.phase(o.code) == rules.CONTINUOUS and t is not None:
-                        self._continuous(o, t, fresh=False)
+                        self._continuous(o, t, fresh=o.queue_ahead is None)
 
     def on_snapshot(self, ticks: dict[str, dict]) -> None:
         """Ingest changed quotes, run auctions due now, then match live orders on the codes that changed."""
         self.consumed.clear()
         # traded volume in the interval, only for codes our live orders care about (O(live orders), not O(market))
         self.dv = {}
-        for code in {o.code for o in self.ex.live_orders()}:
+        live = {o.code for o in self.ex.live_orders()}
+        for code in live:
             t = ticks.get(code)
             if t is not None:
-                old = self.ticks.get(code)
-                prev_pv = old.get("pvolume", 0) if old else 0
-                self.dv[code] = max(int(t.get("pvolume", 0)) - int(prev_pv), 0)
+                old = self.ticks.get(code)     # the quote the order last saw (cached at entry)
+                if old is None:
+                    self.dv[code] = 0 if self.ex.quote_source is not None else int(t.get("pvolume", 0))
+                else:
+                    self.dv[code] = max(int(t.get("pvolume", 0)) - int(old.get("pvolume", 0)), 0)
         if self.ex.quote_source is None:
             self.ticks.update(ticks)
         else:   # keep only what live orders need; the source answers for everything else
-            self.ticks = {c: ticks.get(c) or self.ticks.get(c) for c in self.dv}
-            self.ticks = {c: t for c, t in self.ticks.items() if t is not None}
+            self.ticks = {c: t for c in live if (t := ticks.get(c) or self.ticks.get(c)) is not None}
         sod = _sod(self.ex.now_ms)
         self.on_time()
         if not self.open_done and sod >= OPEN_MATCH:
@@ -101,6 +103,8 @@ class Matcher:
     def on_new_order(self, o: Order) -> None:
         """An order just reported: market orders execute now; marketable limit orders take liquidity now."""
         t = self.tick(o.code)
+        if t is not None:
+            self.ticks[o.code] = t          # baseline for the volume traded in the next interval
         if o.kind in ("ioc5", "ioc", "fok", "best5_limit", "peer", "mine"):
             self._market(o, t or {})
             return
@@ -169,23 +173,25 @@ class Matcher:
         return sum(known) // max(len(known), 1)
 
     def _continuous(self, o: Order, t: dict, fresh: bool) -> None:
+        """Incoming (fresh) orders take displayed liquidity at its prices; resting orders fill at their own price
+        when the market trades through them or, at their price, once the volume queued ahead has traded."""
         if o.status not in E.LIVE_STATUSES or o.remaining <= 0 or not self._in_cage(o, t):
             return
-        self._take(o, t, o.price_milli)
-        if o.status not in E.LIVE_STATUSES or o.remaining <= 0:
-            return
-        if o.queue_ahead is None:
-            o.queue_ahead = self._own_level_volume(t, o)
-            if fresh:
+        resting = o.queue_ahead is not None and not fresh
+        if not resting:
+            self._take(o, t, o.price_milli)
+            if o.status not in E.LIVE_STATUSES or o.remaining <= 0:
                 return
+            if o.queue_ahead is None:
+                o.queue_ahead = self._own_level_volume(t, o)
+            return
         dv = self.dv.get(o.code, 0)
         last = to_milli(t.get("lastPrice") or 0.0)
-        if dv <= 0 or last <= 0:
-            return
-        through = last < o.price_milli if o.buy else last > o.price_milli
-        if through:
-            q = min(o.remaining, self._cap(dv))
-        elif last == o.price_milli:
+        crossed = sum(v for p, v in self._levels(t, o.buy) if (p <= o.price_milli if o.buy else p >= o.price_milli))
+        through = last > 0 and (last < o.price_milli if o.buy else last > o.price_milli)
+        if crossed or through:   # the market moved through our price: everything queued at it has traded
+            q = min(o.remaining, self._cap(max(dv, crossed)))
+        elif dv > 0 and last == o.price_milli:
             asks = t.get("askPrice") or [0]
             bids = t.get("bidPrice") or [0]
             sealed = (o.buy and not asks[0] and bids[0]) or (not o.buy and not bids[0] and asks[0])

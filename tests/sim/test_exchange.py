@@ -257,3 +257,23 @@ def test_cancel_by_sysid(ex):
     assert ex.cancel_by_sysid("A", 0, sysid) == -1     # wrong market
     assert ex.cancel_by_sysid("A", 1, sysid) == 0
     assert ex.order("A", oid).order_status == E.ORDER_CANCELED
+
+
+def test_held_order_cancels_straight_to_54_and_lunch_orders_match_at_13(ex):
+    ex.set_time(at("09:05:00"))
+    held = ex.submit("A", "600000.SH", BUY, 100, FIX, 10.2)
+    assert ex.cancel("A", held) == 0 and statuses(ex, held) == [49, 54]
+    ex.on_snapshot({"600000.SH": tick(10.20, [(10.21, 50)], [(10.20, 80)], 1000)}, at("11:30:00"))
+    ex.set_time(at("11:45:00"))
+    oid = ex.submit("A", "600000.SH", BUY, 100, FIX, 10.21)
+    assert ex.order("A", oid).order_status == E.ORDER_REPORTED and ex.order("A", oid).traded_volume == 0
+    ex.on_snapshot({"600000.SH": tick(10.20, [(10.21, 50)], [(10.20, 80)], 1000)}, at("13:00:00"))
+    assert ex.order("A", oid).traded_volume == 100
+
+
+def test_suspended_code_rejected():
+    x = Exchange(INSTRUMENTS, DATE, suspended={"000001.SZ"})
+    x.open_account("A")
+    x.set_time(at("10:00:00"))
+    oid = x.submit("A", "000001.SZ", BUY, 100, FIX, 11.5)
+    assert x.order("A", oid).order_status == E.ORDER_JUNK and "停牌" in x.order("A", oid).status_msg
