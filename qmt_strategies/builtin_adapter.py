@@ -433,14 +433,17 @@ class OffensiveDriver:
         d = datetime.date(ymd // 10000, ymd // 100 % 100, ymd % 100) - datetime.timedelta(days=1)
         frames = self._bars(codes, d.strftime("%Y%m%d"), self.history_days)
         n = self.history_days
-        mats = dict((f, np.full((len(codes), n), np.nan)) for f in ("high", "low", "close", "volume"))
+        fields = ["high", "low", "close", "volume"]
+        block = np.full((len(codes), n, 4), np.nan)
         for i, c in enumerate(codes):
             f = frames.get(c)
             if f is None or not len(f):
                 continue
-            for k, mat in mats.items():
-                v = np.asarray(f[k], np.float64)[-n:]
-                mat[i, n - len(v):] = v
+            if list(f.columns) != fields:
+                f = f.reindex(columns=fields)
+            v = f.to_numpy(np.float64)[-n:]                 # one conversion per code (not one per column)
+            block[i, n - len(v):] = v
+        mats = dict((k, block[:, :, j]) for j, k in enumerate(fields))
         industries = [self.industry_of.get(c, "") for c in codes]
         close = mats["close"]
         with np.errstate(invalid="ignore", divide="ignore"):

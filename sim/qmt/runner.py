@@ -255,12 +255,13 @@ class QmtRunner:
             if ci is None:
                 continue
             last = float(self.broker._mark[ci, i])
+            v = m["volume"][ci, i]
+            vol = 0 if math.isnan(v) else int(v)
             out[c] = {
                 "time": int(self.store.times[i]), "lastPrice": last, "open": float(m["open"][ci, i]),
                 "high": float(m["high"][ci, i]), "low": float(m["low"][ci, i]),
                 "lastClose": float(m["preClose"][ci, i]), "amount": float(m["amount"][ci, i]),
-                "volume": int(np.nan_to_num(m["volume"][ci, i])),
-                "pvolume": int(np.nan_to_num(m["volume"][ci, i]) * 100), "stockStatus": 0,
+                "volume": vol, "pvolume": vol * 100, "stockStatus": 0,
                 "openInt": 1 if m["suspendFlag"][ci, i] > 0 else 0, "transactionNum": 0,
                 "lastSettlementPrice": 0.0, "settlementPrice": 0.0, "pe": 0.0,
                 "askPrice": [last, 0.0, 0.0, 0.0, 0.0], "bidPrice": [last, 0.0, 0.0, 0.0, 0.0],
