@@ -206,9 +206,9 @@ LAST_MIN = [0.0]
 LAST_CPU = [0.0]
 
 
-def run_engine(ticks, info, params, repeat):
-    """Medians (and mins) of update / engine / pipeline."""
-    snap = Snapshot()
+def run_engine(ticks, info, params, repeat, quotes="all"):
+    """Medians (and mins, CPU) of update / engine / pipeline with Snapshot(quotes=...)."""
+    snap = Snapshot(quotes=quotes)
     strat = LimitUpEtfStrategy(params, etf_info=info)
     snap.update(ticks)                         # first push: builds the code index, reads pre-close
     first = strat.on_snapshot(snap, T_1030)    # binds holdings, emits the day's first signals
@@ -262,6 +262,7 @@ def main():
     floor = (median_ms(lambda push: np.fromiter(map(get_last, push.values()), np.float64, len(push)),
                        a.repeat, new_push), LAST_MIN[0], LAST_CPU[0])
     res, snap, strat, first, same_push = run_engine(ticks, info, params, a.repeat)
+    res_n, snap_n, strat_n, first_n, _ = run_engine(ticks, info, params, a.repeat, quotes="needed")
     reference = Reference(ticks, info, params)
     ref = (median_ms(reference, max(5, a.repeat // 2), new_push), LAST_MIN[0], LAST_CPU[0])
     ref_warm = (median_ms(reference, max(5, a.repeat // 2), same_push), LAST_MIN[0], LAST_CPU[0])
@@ -270,26 +271,29 @@ def main():
     nav = iopv(strat.holdings, snap)
     worst = max(abs(nav[i] - ref_iopv[c]) / ref_iopv[c] for i, c in enumerate(strat.holdings.etf_codes))
     sealed_fast = set(snap.codes[r] for r in strat.limits.up.rows_in([2, 4]))
-    print("signals on first scan: %d (reference loop: %d pairs), order intents: %d"
-          % (len(first.signals), len(ref_sig), len(first.intents)))
+    same = [x.signal_id for x in first.signals] == [x.signal_id for x in first_n.signals]
+    print("signals on first scan: %d (reference loop: %d pairs), order intents: %d; same with quotes='needed': %s"
+          % (len(first.signals), len(ref_sig), len(first.intents), same))
     print("sealed stocks: engine %d, reference %d, planted %d, identical: %s"
           % (len(sealed_fast), len(ref_sealed), len(planted), sealed_fast == set(ref_sealed) == planted))
     print("IOPV max relative difference engine vs loop: %.2e" % worst)
     print("masked rows this push: %s" % snap.last_bad)
     print("ms over %d runs on a shared CPU: wall median [wall min] {median CPU time of this process}" % a.repeat)
     print("  floor: one np.fromiter pass over one field of every dict  %7.2f [%6.2f] {%6.2f}" % floor)
-    print("  dict -> arrays (Snapshot.update)                          %7.2f [%6.2f] {%6.2f}" % res["update"])
-    print("  engine on ready arrays (states, exposures, IOPVs, eval)   %7.2f [%6.2f] {%6.2f}  target <= 1"
-          % res["engine"])
-    print("  whole pipeline (update + on_snapshot)                     %7.2f [%6.2f] {%6.2f}  target <= 5"
-          % res["pipeline"])
+    for label, r in (("quotes='all'   ", res), ("quotes='needed'", res_n)):
+        print(" Snapshot(%s)" % label)
+        print("  dict -> arrays (Snapshot.update)                          %7.2f [%6.2f] {%6.2f}" % r["update"])
+        print("  engine on ready arrays (states, exposures, IOPVs, eval)   %7.2f [%6.2f] {%6.2f}  target <= 1"
+              % r["engine"])
+        print("  whole pipeline (update + on_snapshot)                     %7.2f [%6.2f] {%6.2f}  target <= 5"
+              % r["pipeline"])
+        print("  speed-up whole pipeline vs reference                      %7.1fx [%5.1fx] {%5.1fx}  target >= 7"
+              % tuple(ref[k] / r["pipeline"][k] for k in range(3)))
     print("  per-code Python loop reference                            %7.2f [%6.2f] {%6.2f}" % ref)
-    print("  speed-up whole pipeline vs reference                      %7.1fx [%5.1fx] {%5.1fx}  target >= 7"
-          % tuple(ref[k] / res["pipeline"][k] for k in range(3)))
-    print("  the same push dicts again (warm in the CPU cache, as a static test dict would be):")
-    print("    whole pipeline                                          %7.2f [%6.2f] {%6.2f}" % res["pipeline_warm"])
-    print("    per-code Python loop reference                          %7.2f [%6.2f] {%6.2f}" % ref_warm)
-    print("    speed-up                                                %7.1fx [%5.1fx] {%5.1fx}"
+    print(" the same push dicts again (warm in the CPU cache, as a static test dict would be), quotes='all':")
+    print("  whole pipeline                                            %7.2f [%6.2f] {%6.2f}" % res["pipeline_warm"])
+    print("  per-code Python loop reference                            %7.2f [%6.2f] {%6.2f}" % ref_warm)
+    print("  speed-up                                                  %7.1fx [%5.1fx] {%5.1fx}"
           % tuple(ref_warm[k] / res["pipeline_warm"][k] for k in range(3)))
     conv, lim, nav_ms, rest = (statistics.median(p[k] for p in PARTS) * 1000.0 for k in range(4))
     print("    of which: per-field list conversion %.2f, limit-up loop %.2f, IOPV/weights loop %.2f, evaluation %.2f"

@@ -83,10 +83,16 @@ class Snapshot(object):
     _BOOKS = ("bid", "ask", "bid_vol", "ask_vol")
 
     def __init__(self, codes=(), trade_date=None, full=False, max_age_ms=0, book_lot=100,
-                 capacity=1024):
-        """codes: optional initial universe; book_lot: shares per unit of bidVol/askVol (xtquant: lots)."""
+                 capacity=1024, quotes="all", near_limit_pct=0.02):
+        """codes: optional initial universe; book_lot: shares per unit of bidVol/askVol (xtquant: lots);
+        quotes='all' reads bid1/ask1 of every row; 'needed' only of ETF, watched and near-limit rows (high or
+        low within near_limit_pct of a limit), the other rows then hold NaN (unknown): for signal-only use."""
+        if quotes not in ("all", "needed"):
+            raise ValueError("Snapshot quotes must be 'all' or 'needed', got %r" % (quotes,))
         self.trade_date = trade_date
         self.full = full
+        self.quotes = quotes
+        self.near_limit_pct = near_limit_pct
         self.max_age_ms = max_age_ms
         self.book_lot = book_lot
         self.codes = []
@@ -101,6 +107,7 @@ class Snapshot(object):
         self._keys = None
         self._rows = None
         self._etf_pos = None
+        self._contig = None
         self._day_no = 0
         self._watch_sets = {}
         self._instr = {}
@@ -225,29 +232,36 @@ class Snapshot(object):
             self._keys = keys
             self._rows = np.fromiter(map(self.index.__getitem__, keys), np.int64, len(keys))
             self._etf_pos = np.nonzero(self.board[self._rows] == ashare.BOARD_ETF)[0]
+            r = self._rows
+            contiguous = len(r) > 0 and r[-1] - r[0] == len(r) - 1 and bool(np.all(np.diff(r) == 1))
+            self._contig = slice(int(r[0]), int(r[-1]) + 1) if contiguous else None
         rows = self._rows
         vals = list(ticks.values())
         m = len(vals)
         reason = np.zeros(m, np.int8)
+        some_quotes = self.quotes == "needed" and not self.full
         try:
-            cols = self._extract(vals, _col, _lvl1, _book)
+            cols = self._extract(vals, _col, _lvl1, _book, some_quotes)
         except (TypeError, ValueError, KeyError, IndexError):
-            cols = self._extract(vals, *self._slow_getters(vals, reason))
+            cols = self._extract(vals, *self._slow_getters(vals, reason), some_quotes=some_quotes)
         self._roll_day(cols["time"])
         new = ~self.seen[rows]
         if new.any():
             self._read_pre_close(vals, rows, np.nonzero(new)[0], reason)
-        self._validate(rows, cols, reason, now_ms)
+        known = self._needed_quotes(vals, rows, cols, reason) if some_quotes else None
+        self._validate(rows, cols, reason, now_ms, known)
         okpos = np.nonzero(reason == 0)[0]
         ok = rows[okpos]
+        if self._contig is not None and len(okpos) == m:
+            dst, src = self._contig, slice(None)   # the push is rows start..start+m in order: plain copies
+        else:
+            dst, src = ok, okpos
         for name, arr in cols.items():
-            if arr.ndim == 1:
-                getattr(self, name)[ok] = arr[okpos]
-            elif self.full:
-                getattr(self, name)[ok] = arr[okpos]
+            if arr.ndim == 1 or self.full:
+                getattr(self, name)[dst] = arr[src]
             else:
-                getattr(self, name)[ok, 0] = arr[okpos, 0]
-        self.valid[ok] = True
+                getattr(self, name)[dst, 0] = arr[src, 0]
+        self.valid[dst] = True
         # stale rows keep their earlier data and validity; other bad rows are masked until fixed
         self.valid[rows[(reason > 0) & (reason != _R_STALE)]] = False
         if self.full:
@@ -283,13 +297,15 @@ class Snapshot(object):
             self.trade_date = yyyymmdd
         self._day_no = day_no
 
-    def _extract(self, vals, col, lvl1, book):
+    def _extract(self, vals, col, lvl1, book, some_quotes=False):
         cols = {}
-        if col is _col:                      # fast path: one pass for the scalars, one for bid1/ask1
+        if col is _col:                      # fast path: one pass for the scalars, one each for bid1/ask1
             m = len(vals)
             a = np.fromiter(map(pos, chain.from_iterable(map(_G_ROW4, vals))), np.float64, 4 * m).reshape(m, 4)
             for j, (_, name) in enumerate(_ROW_FIELDS):
                 cols[name] = a[:, j]
+            if some_quotes:
+                return cols
             if not self.full:
                 cols["bid"] = _lvl1(vals, _G_BID)[:, None]
                 cols["ask"] = _lvl1(vals, _G_ASK)[:, None]
@@ -297,6 +313,8 @@ class Snapshot(object):
         else:
             for k, name in _ROW_FIELDS:
                 cols[name] = col(vals, k)
+            if some_quotes:
+                return cols
         if self.full:
             for k, name in _DETAIL_FIELDS:
                 cols[name] = col(vals, k)
@@ -361,9 +379,33 @@ class Snapshot(object):
         self.seen[rows[good]] = True
         self._recompute_limits(rows[good])
 
-    def _validate(self, rows, cols, reason, now_ms):
+    def _needed_quotes(self, vals, rows, cols, reason):
+        """quotes='needed': bid1/ask1 of ETF, watched and near-limit rows only; NaN elsewhere. Returns the mask."""
+        m = len(vals)
+        k = 1.0 - self.near_limit_pct
+        dn = self.down[rows]
+        need = ((cols["high"] >= self.up[rows] * k) | ((dn > 0) & (cols["low"] * k <= dn)) | self.watch[rows] |
+                (self.board[rows] == ashare.BOARD_ETF))
+        p = np.nonzero(need)[0]
+        cols["bid"] = np.full((m, 1), np.nan)
+        cols["ask"] = np.full((m, 1), np.nan)
+        if len(p):
+            sub = _pick(vals, p)
+            try:
+                cols["bid"][p, 0], cols["ask"][p, 0] = _lvl1(sub, _G_BID), _lvl1(sub, _G_ASK)
+            except (TypeError, ValueError, KeyError, IndexError):
+                sub_reason = np.zeros(len(sub), np.int8)
+                lvl1 = self._slow_getters(sub, sub_reason)[1]
+                cols["bid"][p, 0], cols["ask"][p, 0] = lvl1(sub, _G_BID), lvl1(sub, _G_ASK)
+                take = reason[p] == 0
+                reason[p[take]] = sub_reason[take]
+        return need
+
+    def _validate(self, rows, cols, reason, now_ms, known=None):
         last, high, low, t = cols["last"], cols["high"], cols["low"], cols["time"]
         bid1, ask1 = cols["bid"][:, 0], cols["ask"][:, 0]
+        if known is not None:                # quotes='needed': quotes not read are unknown, not errors
+            bid1, ask1 = np.where(known, bid1, 0.0), np.where(known, ask1, 0.0)
         nan = ~np.isfinite(last + high + low + t + bid1 + ask1)
         bad = np.where(nan, _R_NAN, 0)
         nonpos = (last <= 0) | (high <= 0) | (low <= 0) | (bid1 < 0) | (ask1 < 0) | (t <= 0)

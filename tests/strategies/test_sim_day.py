@@ -1,6 +1,7 @@
 """The engine on a generated sim day: limit states match the planted ground truth, signals follow seals."""
 import datetime
 
+import pytest
 import sim.market.events as sim_events
 import sim.world as sim_world
 
@@ -28,7 +29,8 @@ def _weights_at_pre_close(w):
     return out
 
 
-def test_sim_day_limit_states_and_signals():
+@pytest.mark.parametrize("quotes", ["all", "needed"])
+def test_sim_day_limit_states_and_signals(quotes):
     P = sim_events.PlantSpec
     base = dict(seed=5, n_stocks=60, n_etfs=8, trade_date=datetime.date(2025, 11, 21), planted_limit_ups=0)
     probe = sim_world.World(sim_world.SimConfig(**base))
@@ -47,7 +49,7 @@ def test_sim_day_limit_states_and_signals():
                                       P("limit_down", "10:20:00"), P("limit_up_sealed", "13:40:00", code=picks[4])),
                               **base)
     w = sim_world.World(cfg)
-    snap = Snapshot(trade_date=20251121)
+    snap = Snapshot(trade_date=20251121, quotes=quotes)
     snap.set_instruments(w.instruments)
     params = LimitUpEtfParams(min_weight=0.01, min_etf_volume=0, premium_priced_in_fraction=100.0)
     strat = LimitUpEtfStrategy(params, etf_info=w.etf_info)

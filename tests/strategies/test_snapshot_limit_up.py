@@ -1,6 +1,8 @@
 """Snapshot extraction/masking and limit-up state machine on hand-built ticks."""
 import math
 
+import numpy as np
+
 
 from qmt_strategies import limit_up as lu
 from qmt_strategies.snapshot import Snapshot
@@ -242,3 +244,21 @@ def test_closing_auction_quotes_are_not_a_break(tick):
     s.update({"600000.SH": auction})
     lb.update(s)
     assert lb.up.state[0] == lu.SEALED and lb.up.breaks[0] == 0 and lb.up.seal_volume[0] == 700000
+
+
+def test_quotes_needed_reads_quotes_only_near_limits_etfs_and_watched(tick):
+    s = Snapshot(quotes="needed")
+    t0 = 1763688600000
+    push = {"600000.SH": _sealed(tick, t0), "600001.SH": tick(10.0, 10.1, t=t0),
+            "600002.SH": tick(10.0, 10.85, high=10.9, t=t0), "510300.SH": tick(4.0, 4.01, t=t0),
+            "600003.SH": dict(tick(10.0, 10.1, t=t0), bidPrice="x")}         # far from limits: not read
+    s.update(push)
+    b = dict(zip(s.codes, s.bid[:s.n, 0].tolist()))
+    assert b["600000.SH"] == 11.0 and b["600002.SH"] == 10.85 and b["510300.SH"] == 4.01
+    assert np.isnan(b["600001.SH"]) and np.isnan(b["600003.SH"])
+    assert s.valid[:s.n].all() and s.last_bad["bad_type"] == 0
+    s.set_watch([s.index["600001.SH"]])
+    s.update(dict(push, **{"600001.SH": tick(10.0, 10.1, t=t0 + 3000)}))
+    assert s.bid[s.index["600001.SH"], 0] == 10.1
+    s.update({"600002.SH": dict(tick(10.0, 10.85, high=10.9, t=t0 + 6000), askPrice=[None] * 5)})
+    assert s.last_bad["bad_type"] == 1 and not s.valid[s.index["600002.SH"]]

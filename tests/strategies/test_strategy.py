@@ -207,3 +207,21 @@ def test_unknown_float_volume_is_none_in_details_and_reason():
     sig = one(run(HIGH_CONF)[2])
     assert sig.details["seal_ratio"] is None and "占流通?" in sig.reason
     assert all(not (isinstance(v, float) and v != v) for v in sig.details.values())
+
+
+@pytest.mark.parametrize("weights", [HIGH_CONF, MID_CONF, LOW_CONF])
+def test_quotes_needed_mode_gives_the_same_signals(weights):
+    ticks, info = world(weights)
+    outs = []
+    for mode in ("all", "needed"):
+        snap = Snapshot(quotes=mode)
+        strat = LimitUpEtfStrategy(etf_info=info)
+        snap.update(ticks)
+        outs.append(strat.on_snapshot(snap, BASE_MS + H))
+    (a,), (b,) = outs[0].signals, outs[1].signals
+    assert outs[0].intents == outs[1].intents
+    da, db = dict(a.details), dict(b.details)
+    for k in ("create_edge", "redeem_edge"):                 # component quotes estimated from last
+        assert abs(da.pop(k) - db.pop(k)) < 0.02
+    assert a._replace(details=None) == b._replace(details=None) and da == db
+    assert da["seal_ratio"] is None and "占流通?" in a.reason   # unknown float volume: None, not NaN
