@@ -7,7 +7,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, pool
+from sqlalchemy import create_engine, event, pool
 from sqlalchemy.engine import URL
 
 from signals_db.urls import masked, with_password
@@ -32,11 +32,17 @@ def head() -> str:
 
 
 def _engine(url: str | URL):
-    kwargs = {}
     u = with_password(url)
-    if u.get_backend_name() in ("mysql", "mariadb"):
-        kwargs["connect_args"] = {"connect_timeout": 10}
-    return create_engine(u, poolclass=pool.NullPool, **kwargs)
+    if u.get_backend_name() == "sqlite":
+        # One BEGIN IMMEDIATE transaction around the whole migration (SQLite DDL is transactional): two processes
+        # opening a new file at once take turns, and the second finds the schema already at head.
+        engine = create_engine(u, poolclass=pool.NullPool, connect_args={"isolation_level": None, "timeout": 60})
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(conn) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return engine
+    return create_engine(u, poolclass=pool.NullPool, connect_args={"connect_timeout": 10})
 
 
 def upgrade(url: str | URL, revision: str = "head") -> str | None:

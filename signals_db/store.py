@@ -14,6 +14,7 @@ import hashlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,10 +51,28 @@ def connect(path: str | os.PathLike, synchronous: str = "NORMAL") -> sqlite3.Con
     if synchronous.upper() not in SYNCHRONOUS:
         raise StoreConfigError(f"synchronous={synchronous!r} is not one of {SYNCHRONOUS}")
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30.0)
-    conn.execute("PRAGMA journal_mode=WAL")
+    deadline = time.monotonic() + 30.0
+    while conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        try:  # switching to WAL needs a moment with no other connection writing; it is persistent afterwards
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
     conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
+
+
+def _revision(path: Path) -> str | None:
+    conn = sqlite3.connect(str(path), timeout=30.0)
+    try:
+        got = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.OperationalError:
+        got = None
+    finally:
+        conn.close()
+    return got[0] if got else None
 
 
 def _derived_id(*parts: Any) -> str:
@@ -90,15 +109,10 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         if migrate:
             from signals_db.migrate import head, upgrade
-            conn = connect(path, synchronous)
-            try:
-                at = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-            except sqlite3.OperationalError:
-                at = None
-            conn.close()
-            if at is None or at[0] != head():
-                from signals_db.urls import sqlite_url
-                upgrade(sqlite_url(path))
+            from signals_db.urls import sqlite_url
+            connect(path, synchronous).close()  # the file exists and is in WAL mode before migrating
+            if _revision(path) != head():
+                upgrade(sqlite_url(path))  # serialised across processes (see migrate._engine)
                 logger.info("store migrated path={} revision={}", path, head())
         return cls(path, connect(path, synchronous))
 

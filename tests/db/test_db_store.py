@@ -191,3 +191,26 @@ def test_concurrent_writers_from_threads(store):
     for t in threads:
         t.join()
     assert store.count("trades") == 800 and store.backlog() == 800
+
+
+def _open_and_write(args):
+    path, i = args
+    s = Store.open(path)
+    try:
+        s.record_alert(f"from process {i}", ts=T0 + i)
+    finally:
+        s.close()
+    return i
+
+
+def test_processes_opening_a_new_file_at_once_take_turns_migrating(tmp_path):
+    """Runner and `bridge sync` started together on a fresh machine: both open (and migrate) the same file."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    path = tmp_path / "new" / "signals.db"
+    # forkserver: forking the (multi-threaded) pytest worker itself could deadlock the children
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("forkserver")) as ex:
+        assert sorted(ex.map(_open_and_write, [(path, i) for i in range(4)])) == [0, 1, 2, 3]
+    with Store.open(path) as s:
+        assert s.count("alerts_log") == 4
+        assert s.query("PRAGMA journal_mode") == [("wal",)]

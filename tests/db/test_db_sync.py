@@ -1,6 +1,7 @@
 """Outbox -> real MariaDB: idempotent re-shipping, forward-only orders, quarantine, unreachable/unmigrated mirror."""
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -220,3 +221,31 @@ def test_cli_sync_once_and_status(tmp_path, mysql_db, mysql_engine, monkeypatch,
     rc = main(["sync", "--once", "--sqlite", str(db), "--mysql-url", "mysql+pymysql://bob:pw-secret-1@127.0.0.1:1/x"])
     cap = capsys.readouterr()
     assert rc == 1 and "pw-secret-1" not in cap.out + cap.err and "bob:***@" in cap.out
+
+
+TRICKY_TEXT = ["it's", 'say "hi"', "back\\slash", "ends with \\", "\\'", "''", "tab\tnl\nend\r", "100% sure %s %(x)s",
+               "emoji 🚀 and 中文 ＡＢＣ", "", "-- comment; DROP TABLE signals", "\x1a ctrl-z"]
+TRICKY_FLOATS = [0.1, 4.012, 1e-7, -3.5, 1.7976931348623157e300, 123456.789012345, 2.0 ** 53 + 2]
+
+
+def test_values_arrive_in_mysql_exactly(store, mysql_db, mysql_engine):
+    """The sync sends SQLite-rendered literals: every awkward string and float must arrive unchanged."""
+    for i, text in enumerate(TRICKY_TEXT):
+        score = TRICKY_FLOATS[i % len(TRICKY_FLOATS)]
+        store.record_signal(strategy="s", code="600000.SH", ts=T0 + i, action="buy", reason=text,
+                            composite_score=score, factor_scores={"k": text, "v": score}, price=4.012)
+    store.record_trade("big", code="600000.SH", side="sell", price=1234.567, quantity=10**12, ts=T0,
+                       amount=123456789012.3456, commission=0.1)
+    w = SyncWorker(store.path, mysql_db)
+    try:
+        assert w.sync_once().ok
+    finally:
+        w.close()
+    got = mysql_rows(mysql_engine, "SELECT reason, composite_score, factor_scores, price FROM signals ORDER BY ts")
+    assert [g[0] for g in got] == TRICKY_TEXT
+    assert [g[1] for g in got] == [TRICKY_FLOATS[i % len(TRICKY_FLOATS)] for i in range(len(TRICKY_TEXT))]
+    for i, g in enumerate(got):
+        assert json.loads(g[2]) == {"k": TRICKY_TEXT[i], "v": TRICKY_FLOATS[i % len(TRICKY_FLOATS)]}
+        assert str(g[3]) == "4.0120"
+    trade = mysql_rows(mysql_engine, "SELECT price, quantity, amount, commission FROM trades")[0]
+    assert [str(v) for v in trade] == ["1234.5670", str(10**12), "123456789012.3456", "0.1000"]
