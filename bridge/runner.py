@@ -335,6 +335,7 @@ class Runner(BrokerSide):
             return False
         self.om.add(o)
         o.status, o.sent_ms = "sent", self.now_ms
+        self._persist(o)          # stored (as 'unknown') BEFORE the request: a crash after it can never lead to a resend
         seq = self.trader.place(o.code, o.side, o.quantity, o.price, o.client_id, o.strategy)
         if seq is None or seq < 0:
             apply_update(o, "rejected", msg="order_stock_async refused the request (not connected)")
@@ -347,7 +348,6 @@ class Runner(BrokerSide):
             self.entered_today.add(o.code)
         if o.signal_id:
             self.acted_signals.add(o.signal_id)
-        self._persist(o)
         logger.info("order sent client_id={} code={} side={} qty={} price={:.3f} seq={} kind={}", o.client_id, o.code,
                     o.side, o.quantity, o.price, seq, o.kind)
         return True
