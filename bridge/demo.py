@@ -60,6 +60,7 @@ class DayResult:
     start_equity: float = 0.0
     end_equity: float = 0.0
     held: dict = field(default_factory=dict)
+    cpu_s: float = 0.0
 
 
 def heavy_holdings(n_stocks: int, n_etfs: int, trade_date, seed: int, min_weight: float = 0.06) -> list[str]:
@@ -176,14 +177,14 @@ def drive(runner: Runner, progress: Callable[[int, int, int], None] | None = Non
 
 def run_day(cfg, store, setup: DaySetup, *, progress=None, notifier=None) -> DayResult:
     """Install the sim, run the whole day through a fresh runner, return the result."""
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     rt, world, held = install_sim(setup)
     runner = make_runner(cfg, rt, store, setup, notifier=notifier or Notifier([]))
     runner.start()
     steps = drive(runner, progress)
     runner._check_equity()
     res = DayResult(runner, world, steps, time.perf_counter() - t0, runner.portfolio.start_equity, runner.equity(),
-                    held)
+                    held, time.process_time() - c0)
     logger.info("demo day done steps={} wall_s={:.1f} orders={} fills={}", steps, res.wall_s,
                 runner.stats["orders_sent"], runner.stats["fills"])
     return res

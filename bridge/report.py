@@ -28,7 +28,7 @@ def summary_rows(res) -> list[tuple[str, str]]:
     pnl = res.end_equity - res.start_equity
     pct = pnl / res.start_equity if res.start_equity else 0.0
     rows = [("trade date", str(r.trade_date)), ("snapshots", f"{st['snapshots']}"),
-            ("wall time", f"{res.wall_s:.1f} s")]
+            ("wall time", f"{res.wall_s:.1f} s" + (f" (CPU {res.cpu_s:.1f} s)" if res.cpu_s else ""))]
     rows += [(f"signals {k}", str(v)) for k, v in sig.items()] or [("signals", "0")]
     rows += [("orders sent", str(st["orders_sent"])), ("orders with fills", str(filled)),
              ("fills", str(st["fills"])), ("bought (CNY)", f"{buys:,.2f}"), ("sold (CNY)", f"{sells:,.2f}")]
