@@ -7,8 +7,8 @@ its parser and `set_defaults(func=callable(args) -> int)`) is picked up when it 
 from __future__ import annotations
 
 import argparse
-import importlib
 import datetime as dt
+import importlib
 import os
 import runpy
 import sys

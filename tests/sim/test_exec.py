@@ -33,9 +33,9 @@ def test_quickstart_from_the_real_docs_runs_unchanged():
     assert int(out[out.index("query asset:") - 1]) > order_id           # the second order's id
     assert "asset:" in out and any(line.startswith("cash ") for line in out)
     assert f"order {order_id}" in out
-    assert re.search(r"^orders: 2$", proc.stdout, re.M)
-    assert re.search(r"^trades: \d+$", proc.stdout, re.M)
-    assert re.search(r"^positions: \d+$", proc.stdout, re.M)
+    assert re.search(r"^orders: 2$", proc.stdout, re.MULTILINE)
+    assert re.search(r"^trades: \d+$", proc.stdout, re.MULTILINE)
+    assert re.search(r"^positions: \d+$", proc.stdout, re.MULTILINE)
     assert "on order callback:" in out and "on_account_status" in out and "on asset callback" in out
     assert "600000.SH 54 " in out                                       # the cancelled order pushed as 54
 
@@ -90,7 +90,7 @@ def test_same_seed_same_output_and_run_returns_at_session_end(tmp_path):
     second = run_exec(script, *short, "--seed", "4", script_args=("my account 1",), hash_seed="2")
     assert first.stdout == second.stdout
     assert "trade " in first.stdout and "resp " in first.stdout
-    pushes = int(re.search(r"^pushes (\d+)$", first.stdout, re.M).group(1))
+    pushes = int(re.search(r"^pushes (\d+)$", first.stdout, re.MULTILINE).group(1))
     assert pushes > 1000
     other = run_exec(script, *short, "--seed", "5", script_args=("my account 1",))
     assert other.returncode == 0 and other.stdout != first.stdout

@@ -115,7 +115,7 @@ def test_trader_disconnect_then_connect_fails_for_a_while(install_sim):
 
 def test_disconnect_on_demand(install_sim):
     install_sim()
-    t, cb, acc, c = _trader()
+    t, cb, _acc, _c = _trader()
     sim.disconnect_trader(outage_s=6)
     sim.drain()
     assert cb.names()[-1] == "on_disconnected" and t.connect() == -1
@@ -145,7 +145,7 @@ def test_xtdata_disconnect_makes_run_raise_and_calls_fail(install_sim):
 def test_seeded_faults_are_reproducible(install_sim):
     def run():
         install_sim(faults="reject=0.5", seed=5)
-        t, cb, acc, c = _trader()
+        t, _cb, acc, c = _trader()
         _open_auction()
         rt = sim.runtime()
         for _ in range(12):

@@ -22,7 +22,7 @@ def test_whole_quote_pushes_code_to_tick_on_one_thread(xt):
     assert len(got) == 3
     data, thread = got[0]
     assert thread == "xtdata-callback"
-    code, tick = next(iter(data.items()))
+    _code, tick = next(iter(data.items()))
     assert TICK_KEYS <= set(tick) and len(tick["askPrice"]) == 5
     expected = {c for c in rt.world.instruments if c.endswith((".SH", ".SZ"))}
     assert set(data) <= expected and expected - set(data) <= rt.world.suspended   # the open quotes every live code
@@ -78,7 +78,7 @@ def test_get_full_tick(xt):
 
 
 def test_get_market_data_shapes(xt):
-    rt, xtdata, *_ = xt
+    _rt, xtdata, *_ = xt
     codes = ["600000.SH", "000001.SZ"]
     data = xtdata.get_market_data(["close", "volume"], codes, period="1d", count=10)
     assert set(data) == {"close", "volume"}
@@ -93,7 +93,7 @@ def test_get_market_data_shapes(xt):
 
 
 def test_reference_data(xt):
-    rt, xtdata, *_ = xt
+    _rt, xtdata, *_ = xt
     detail = xtdata.get_instrument_detail("600000.SH")
     assert {"InstrumentName", "UpStopPrice", "DownStopPrice", "PreClose", "PriceTick", "FloatVolume"} <= set(detail)
     assert xtdata.get_instrument_detail("999999.SH") is None
@@ -138,7 +138,7 @@ def test_unsimulated_function_raises_naming_it(xt):
 
 
 def test_connect_reconnect_disconnect(xt):
-    rt, xtdata, *_ = xt
+    _rt, xtdata, *_ = xt
     client = xtdata.connect()
     assert client.is_connected()
     got = []

@@ -12,7 +12,7 @@ from tests.sim.xthelpers import limit_buy_price as _limit_buy_price
 
 @pytest.fixture
 def trader(xt):
-    rt, xtdata, xttrader, xttype, xtconstant = xt
+    rt, _xtdata, xttrader, xttype, xtconstant = xt
     cb = recorder_class(xttrader)()
     t = xttrader.XtQuantTrader("C:\\anything\\userdata_mini", 424242, cb)
     t.start()
@@ -68,7 +68,7 @@ def test_callbacks_run_on_one_worker_thread(trader):
 
 
 def test_sysid_cancel_with_market_int_and_str(trader):
-    rt, t, cb, acc, c = trader
+    rt, t, _cb, acc, c = trader
     ids = [t.order_stock(acc, CODE, c.STOCK_BUY, 100, c.FIX_PRICE, _limit_buy_price(rt)) for _ in range(2)]
     orders = {o.order_id: o for o in t.query_stock_orders(acc)}
     assert t.cancel_order_stock_sysid(acc, 0, orders[ids[0]].order_sysid) == 0
@@ -79,7 +79,7 @@ def test_sysid_cancel_with_market_int_and_str(trader):
 
 
 def test_sync_and_async_queries(trader):
-    rt, t, cb, acc, c = trader
+    rt, t, _cb, acc, c = trader
     oid = t.order_stock(acc, CODE, c.STOCK_BUY, 100, c.FIX_PRICE, _limit_buy_price(rt))
     asset = t.query_stock_asset(acc)
     assert asset.account_id == "sim-acc-1" and asset.cash < 1_000_000 and asset.frozen_cash > 0
@@ -197,7 +197,7 @@ def test_remark_truncation_is_configurable(install_sim):
 
 
 def test_run_forever_returns_at_session_end_and_stop_ends_it(trader):
-    rt, t, cb, acc, c = trader
+    rt, t, _cb, _acc, _c = trader
     t.run_forever()
     assert rt.ended
     t.run_forever()          # returns at once after the end
@@ -205,7 +205,7 @@ def test_run_forever_returns_at_session_end_and_stop_ends_it(trader):
 
 
 def test_not_connected_returns_minus_one(xt):
-    rt, xtdata, xttrader, xttype, c = xt
+    _rt, _xtdata, xttrader, xttype, c = xt
     t = xttrader.XtQuantTrader("p", 2)
     t.start()
     acc = xttype.StockAccount("y")
@@ -215,14 +215,14 @@ def test_not_connected_returns_minus_one(xt):
 
 
 def test_call_before_start_explains(xt):
-    rt, xtdata, xttrader, xttype, c = xt
+    _rt, _xtdata, xttrader, xttype, _c = xt
     t = xttrader.XtQuantTrader("p", 3)
     with pytest.raises(RuntimeError, match=r"before start\(\)"):
         t.query_stock_asset(xttype.StockAccount("z"))
 
 
 def test_credit_account_is_not_simulated(trader):
-    rt, t, cb, acc, c = trader
+    _rt, t, _cb, acc, c = trader
     from xtquant.xttype import StockAccount
 
     with pytest.raises(NotImplementedError, match="STOCK accounts"):
