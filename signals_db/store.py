@@ -22,7 +22,7 @@ from typing import Any
 
 from loguru import logger
 
-from signals_db.models import SYNCED_TABLES
+from signals_db.models import NATURAL_KEYS, SYNCED_TABLES
 from signals_db.status import status_name, status_rank
 from signals_db.upsert_sql import REFERENCE, sqlite_upsert
 from signals_db.values import SPECS, InvalidRow, now_text, ts_text
@@ -290,15 +290,27 @@ class Store:
     def upsert_reference(self, table: str, rows: Iterable[Mapping[str, Any]]) -> int:
         """Upsert reference rows (stock_info, daily_quote, ...) in ONE transaction; returns rows changed.
 
-        All or nothing: an invalid row raises InvalidRow (naming it) and nothing of the batch is stored.
+        A column left out of a row keeps its stored value (pass None to clear it). All or nothing: an invalid
+        row raises InvalidRow (naming it) and nothing of the batch is stored.
         """
         if table not in REFERENCE:
             raise InvalidRow(f"table {table!r} is not reference data; use one of {', '.join(sorted(REFERENCE))}")
+        spec = SPECS[table]
+        full = set(spec.columns) - {"recorded_at"}
+        keys = NATURAL_KEYS[table]
+        lookup = f"SELECT {', '.join(spec.columns)} FROM {table} WHERE " + " AND ".join(f"{k} = ?" for k in keys)
         n = 0
         with self.transaction():
             now = now_text()
             for i, r in enumerate(rows):
                 try:
+                    if not full <= set(r):
+                        missing = [k for k in keys if r.get(k) is None]
+                        if missing:
+                            raise InvalidRow(f"{table}.{missing[0]} is required but missing")
+                        old = self._conn.execute(lookup, [spec.convert(k, r[k]) for k in keys]).fetchone()
+                        if old is not None:
+                            r = {**{c: v for c, v in zip(spec.columns, old, strict=True) if c != "recorded_at"}, **r}
                     n += self._write(table, r, now) is not None
                 except InvalidRow as exc:
                     raise InvalidRow(f"row {i}: {exc}") from None

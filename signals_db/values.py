@@ -171,6 +171,13 @@ class TableSpec:
         self.required = frozenset(
             c.name for c in table.columns if not c.nullable and c.name not in BOOKKEEPING and c.name not in defaults)
 
+    def convert(self, col: str, value: Any) -> Any:
+        """One value in stored form (InvalidRow when it cannot be)."""
+        try:
+            return self._conv[col](value)
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise InvalidRow(f"{self.name}.{col} = {value!r} rejected: {exc}") from None
+
     def params(self, row: Mapping[str, Any], recorded_at: str) -> tuple[Any, ...]:
         """Converted values in column order; InvalidRow on unknown/missing fields or bad values."""
         unknown = set(row) - set(self.columns)

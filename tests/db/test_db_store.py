@@ -214,3 +214,18 @@ def test_processes_opening_a_new_file_at_once_take_turns_migrating(tmp_path):
     with Store.open(path) as s:
         assert s.count("alerts_log") == 4
         assert s.query("PRAGMA journal_mode") == [("wal",)]
+
+
+def test_reference_columns_left_out_keep_their_stored_value(store):
+    store.upsert_reference("etf_info", [{"code": "510300.SH", "name": "沪深300ETF", "index_code": "000300.SH",
+                                         "list_date": "20120528"}])
+    assert store.upsert_reference("etf_info", [{"code": "510300.SH", "name": "300ETF华泰柏瑞"}]) == 1
+    assert store.upsert_reference("etf_info", [{"code": "510300.SH", "name": "300ETF华泰柏瑞"}]) == 0
+    assert store.query("SELECT name, index_code, list_date FROM etf_info") == [("300ETF华泰柏瑞", "000300.SH", "2012-05-28")]
+    store.upsert_reference("etf_info", [{"code": "510300.SH", "index_code": None}])  # explicit None clears
+    assert store.query("SELECT index_code FROM etf_info") == [(None,)]
+    store.upsert_reference("index_valuation", [{"index_code": "000300.SH", "trade_date": "2025-11-20", "pe": 12.1}])
+    store.upsert_reference("index_valuation", [{"index_code": "000300.SH", "trade_date": "20251120", "pe_percentile": 35.0}])
+    assert store.query("SELECT trade_date, pe, pe_percentile FROM index_valuation") == [("2025-11-20", 12.1, 35.0)]
+    with pytest.raises(InvalidRow, match="row 0: etf_info.code is required"):
+        store.upsert_reference("etf_info", [{"name": "x"}])
