@@ -108,6 +108,7 @@ def test_trader_disconnect_then_connect_fails_for_a_while(install_sim):
     assert t.connect() == -1
     sim.run_until("09:20:40")
     assert "on_disconnected" in cb.names() and cb.names().count("on_disconnected") == 1
+    assert t.order_stock(acc, CODE, c.STOCK_BUY, 100, c.FIX_PRICE, 10.0) == -1   # never reconnects by itself
     assert t.connect() == 0
     assert t.subscribe(acc) == 0
     assert t.order_stock(acc, CODE, c.STOCK_BUY, 100, c.FIX_PRICE, _limit_buy_price(sim.runtime())) > 0
