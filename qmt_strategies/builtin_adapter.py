@@ -79,6 +79,37 @@ class BuiltinAdapter:
             if d:
                 details[c] = d
         self.snap.set_instruments(details)
+        self.adopt(C)
+
+    def adopt(self, C):
+        """After a restart of the script: take over today's orders we placed (userOrderId = our client id, given
+        by `owns(remark)`), replay their deals into the strategy and rebuild the exit brackets."""
+        days = []
+        for r in self._detail(self.account_id, self.account_type, "ORDER"):
+            cid = str(getattr(r, "m_strRemark", ""))
+            if not cid or cid in self.orders or not self.owns(cid):
+                continue
+            days.append(int(getattr(r, "m_strInsertDate", "0") or 0))
+            side = "buy" if r.m_nOffsetFlag == 48 else "sell"
+            self.orders[cid] = {"code": code_of(r), "side": side, "price": float(r.m_dLimitPrice),
+                                "quantity": int(r.m_nVolumeTotalOriginal), "filled": 0, "value": 0.0, "status": 0,
+                                "strategy": str(getattr(r, "m_strStrategyName", "")),
+                                "exit": "adopted" if side == "sell" else None, "sysid": str(r.m_strOrderSysID),
+                                "reason": "adopted after restart", "sent_ms": 0}
+            if side == "buy":
+                self.entered_today.add(code_of(r))
+        self.reconcile(C)
+        if days and max(days) > 0:
+            # today is already under way: don't let the first handlebar treat it as a new day (that would reset
+            # the day's entries and count today's brackets a day older)
+            self.day = max(days)
+            self.snap.trade_date = self.day
+            if self.protect:
+                self._protect_holdings(self.day)
+
+    def owns(self, client_id):
+        """True for client ids this adapter family sends (limit-up 'LU…', exits 'X…', offensive signal ids)."""
+        return client_id.startswith(("LU", "X")) or ":" in client_id
 
     def handlebar(self, C):
         """Act on the newest data: only on the last bar unless backtesting (every bar is 'now' there)."""

@@ -233,3 +233,29 @@ def test_literal_quoting_survives_awkward_sources():
 
     for src in ["a = '''x'''\n", "s = '\\\\n'\n", "b = \"\"\"q\"\"\"\n", "x = 1  # ends with a quote '"]:
         assert ast.literal_eval(_literal(src)) == src
+
+
+def test_restarted_script_adopts_todays_orders_and_fills(exported, refdata, tmp_path):
+    """QMT restarts the strategy mid-day: the new instance takes over today's orders, books their fills into the
+    strategy and rebuilds the brackets, instead of forgetting what it bought."""
+    from sim.world import World
+
+    world = World(tiny_config())
+    args = {"ACCOUNT_ID": "RS1", "REFDATA_DIR": str(refdata), "JOURNAL_DIR": str(tmp_path / "j"), "KILL_SWITCH_FILE": ""}
+    first = WorldRunner(exported, mode="simulation", period="tick", stock_code=sorted(world.etf_info)[0],
+                        user_args=args)
+    first.attach(world)
+    first.run_world()
+    a1 = first.g["_ADAPTER"][0]
+    bought = {s[1] for s in a1.sent if s[2] == "buy"}
+    assert bought
+    second = WorldRunner(exported, mode="simulation", period="tick", stock_code=sorted(world.etf_info)[0],
+                         account_id="RS1", user_args=args)
+    second.attach(world)                     # same account, same day, the session already ran
+    second.run_world()
+    a2 = second.g["_ADAPTER"][0]
+    assert set(a2.orders) == set(a1.orders)
+    assert {c for c, p in a2.strategy.positions.items() if p[0] > 0} == bought
+    assert {c for c, b in a2.exits.brackets.items() if b.active} == bought
+    assert a2.entered_today == bought
+    assert all(b.exit_days_left == 1 for b in a2.exits.brackets.values())   # time exit still tomorrow
