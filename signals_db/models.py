@@ -300,6 +300,27 @@ class BacktestLog(_Row, Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(TS6)
 
 
+class ExitBracket(_Row, Base):
+    """The runner's exit bracket (stop loss / take profit stages) of a position: latest version wins."""
+
+    __tablename__ = "exit_brackets"
+    __table_args__ = (
+        UniqueConstraint("account_id", "code", "entry_client_order_id", name="uq_exit_brackets"), MYSQL_TABLE)
+    account_id: Mapped[str] = mapped_column(String(32), default="")
+    code: Mapped[str] = mapped_column(CODE)
+    entry_client_order_id: Mapped[str] = mapped_column(String(64), default="")
+    version: Mapped[int] = mapped_column(Integer)  # only a higher version replaces the stored bracket
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    stage: Mapped[int | None] = mapped_column(SmallInteger)
+    strategy: Mapped[str | None] = mapped_column(String(64))
+    entry_price: Mapped[Decimal | None] = mapped_column(PRICE)
+    stop_loss: Mapped[Decimal | None] = mapped_column(PRICE)
+    take_profit: Mapped[Decimal | None] = mapped_column(PRICE)
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the full bracket, as the runner serialises it
+    ts: Mapped[dt.datetime] = mapped_column(TS)
+    recorded_at: Mapped[dt.datetime] = mapped_column(TS6)
+
+
 # ---------------------------------------------------------------- bookkeeping
 
 

@@ -11,6 +11,7 @@ Writes are idempotent on natural keys (a replayed event stores nothing and queue
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import threading
@@ -25,7 +26,7 @@ from loguru import logger
 from signals_db.models import NATURAL_KEYS, SYNCED_TABLES
 from signals_db.status import status_name, status_rank
 from signals_db.upsert_sql import REFERENCE, sqlite_upsert
-from signals_db.values import SPECS, InvalidRow, now_text, ts_text
+from signals_db.values import SPECS, InvalidRow, now_text, ts_ms, ts_text
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 SIDES = ("buy", "sell")
@@ -284,6 +285,33 @@ class Store:
             for r in rows:
                 n += self._write("backtest_log", {"run_id": run_id, **r}, now) is not None
         return n
+
+    def record_bracket(self, code: str, *, version: int, state: Mapping[str, Any] | None, ts: Any,
+                       account_id: str = "", entry_client_order_id: str = "", active: bool = True,
+                       stage: int | None = None, strategy: str | None = None, entry_price: Any = None,
+                       stop_loss: Any = None, take_profit: Any = None) -> bool:
+        """Store a position's exit bracket; only a higher `version` replaces the stored one. True if stored."""
+        row = {"account_id": account_id, "code": code, "entry_client_order_id": entry_client_order_id or "",
+               "version": version, "active": active, "stage": stage, "strategy": strategy,
+               "entry_price": entry_price, "stop_loss": stop_loss, "take_profit": take_profit, "state": state,
+               "ts": ts}
+        with self.transaction():
+            return self._write("exit_brackets", row, now_text()) is not None
+
+    def load_brackets(self, account_id: str = "", *, active_only: bool = False) -> list[dict[str, Any]]:
+        """Stored brackets of an account (latest versions) as dicts; `state` parsed, `ts_ms` added."""
+        sql = ("SELECT code, entry_client_order_id, version, active, stage, strategy, entry_price, stop_loss, "
+               "take_profit, state, ts FROM exit_brackets WHERE account_id = ?" + (" AND active = 1" if active_only
+                                                                                  else "") + " ORDER BY id")
+        out = []
+        for r in self.query(sql, (account_id,)):
+            d = dict(zip(("code", "entry_client_order_id", "version", "active", "stage", "strategy", "entry_price",
+                          "stop_loss", "take_profit", "state", "ts"), r, strict=True))
+            d["active"] = bool(d["active"])
+            d["state"] = json.loads(d["state"]) if d["state"] is not None else None
+            d["ts_ms"] = ts_ms(d["ts"])
+            out.append(d)
+        return out
 
     # ------------------------------------------------------------ reference data
 

@@ -18,10 +18,15 @@ REFERENCE = frozenset({"stock_info", "daily_quote", "finance_data", "funds_flow"
                        "etf_index_map", "index_valuation"})
 
 
+VERSIONED = frozenset({"exit_brackets"})
+
+
 def policy(table: str) -> str:
-    """'immutable', 'orders' or 'upsert'."""
+    """'immutable', 'orders', 'versioned' (only a higher `version` replaces the row) or 'upsert'."""
     if table in IMMUTABLE:
         return "immutable"
+    if table in VERSIONED:
+        return "versioned"
     return "orders" if table == "orders" else "upsert"
 
 
@@ -44,6 +49,9 @@ def sqlite_upsert(table: str) -> str:
     pol = policy(table)
     if pol == "immutable":
         return head + "DO NOTHING RETURNING id"
+    if pol == "versioned":
+        sets = ", ".join(f"{c} = excluded.{c}" for c in _non_key(table))
+        return head + f"DO UPDATE SET {sets} WHERE excluded.version > {table}.version RETURNING id"
     if pol == "upsert":
         non_key = _non_key(table)
         sets = ", ".join(f"{c} = excluded.{c}" for c in non_key)
@@ -83,6 +91,10 @@ def mysql_upsert_parts(table: str) -> tuple[str, str]:
     cols = SPECS[table].columns
     head = f"INSERT INTO `{table}` ({', '.join(f'`{c}`' for c in cols)}) VALUES "
     upd = " ON DUPLICATE KEY UPDATE "
+    if policy(table) == "versioned":  # `version` is assigned last: the IFs compare against the old one
+        newer = "VALUES(`version`) > `version`"
+        sets = [f"`{c}` = IF({newer}, VALUES(`{c}`), `{c}`)" for c in _non_key(table) if c != "version"]
+        return head, upd + ", ".join([*sets, "`version` = GREATEST(`version`, VALUES(`version`))"])
     if policy(table) != "orders":
         return head, upd + ", ".join(f"`{c}` = VALUES(`{c}`)" for c in _non_key(table))
     # MySQL applies these assignments left to right, each seeing the columns already updated. So the ones

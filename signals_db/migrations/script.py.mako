@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import mysql
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

@@ -229,3 +229,19 @@ def test_reference_columns_left_out_keep_their_stored_value(store):
     assert store.query("SELECT trade_date, pe, pe_percentile FROM index_valuation") == [("2025-11-20", 12.1, 35.0)]
     with pytest.raises(InvalidRow, match="row 0: etf_info.code is required"):
         store.upsert_reference("etf_info", [{"name": "x"}])
+
+
+def test_exit_bracket_latest_version_wins(store):
+    state = {"stop_loss": 3.9, "take_profit": [[4.2, 0.5], [4.4, 1.0]], "stage": 0}
+    assert store.record_bracket("510300.SH", version=1, state=state, ts=T0, entry_client_order_id="c-1",
+                                strategy="limit_up_etf", entry_price=4.0, stop_loss=3.9, take_profit=4.2)
+    assert store.record_bracket("510300.SH", version=3, state={**state, "stage": 1}, ts=T0 + 2, stage=1,
+                                entry_client_order_id="c-1", stop_loss=4.0)
+    assert not store.record_bracket("510300.SH", version=2, state=state, ts=T0 + 1, entry_client_order_id="c-1")
+    assert store.record_bracket("600000.SH", version=1, state=None, ts=T0, active=False)
+    got = store.load_brackets()
+    assert [(b["code"], b["version"], b["stage"], b["state"]["stage"] if b["state"] else None) for b in got] == [
+        ("510300.SH", 3, 1, 1), ("600000.SH", 1, None, None)]
+    assert got[0]["ts_ms"] == T0 + 2 and got[0]["stop_loss"] == 4.0
+    assert [b["code"] for b in store.load_brackets(active_only=True)] == ["510300.SH"]
+    assert store.query("SELECT COUNT(*) FROM outbox WHERE table_name = 'exit_brackets'") == [(3,)]

@@ -249,3 +249,16 @@ def test_values_arrive_in_mysql_exactly(store, mysql_db, mysql_engine):
         assert str(g[3]) == "4.0120"
     trade = mysql_rows(mysql_engine, "SELECT price, quantity, amount, commission FROM trades")[0]
     assert [str(v) for v in trade] == ["1234.5670", str(10**12), "123456789012.3456", "0.1000"]
+
+
+def test_exit_brackets_in_mysql_only_move_to_higher_versions(tmp_path, mysql_db, mysql_engine):
+    ahead, stale = Store.open(tmp_path / "a.db"), Store.open(tmp_path / "b.db")
+    ahead.record_bracket("510300.SH", version=5, state={"v": 5}, ts=T0 + 5, stop_loss=4.1)
+    stale.record_bracket("510300.SH", version=2, state={"v": 2}, ts=T0 + 2, stop_loss=3.9)
+    for s in (ahead, stale):
+        w = SyncWorker(s.path, mysql_db)
+        assert w.sync_once().ok
+        w.close()
+        s.close()
+    got = mysql_rows(mysql_engine, "SELECT version, state, stop_loss FROM exit_brackets")
+    assert [(v, json.loads(st), str(sl)) for v, st, sl in got] == [(5, {"v": 5}, "4.1000")]
