@@ -8,62 +8,14 @@ kept (freeing it stays the caller's cost, after the signals).
 `full=True` pulls every field for every row. Bad values are masked and counted per reason.
 """
 import datetime
-from itertools import chain
-from operator import itemgetter, pos
 
 import numpy as np
 
 from . import ashare
+from . import tick_fields as tf
 
-REASONS = ("missing_field", "bad_type", "nan", "nonpositive_price", "stale_time", "outside_band")
-_R_MISSING, _R_TYPE, _R_NAN, _R_NONPOS, _R_STALE, _R_BAND = range(1, 7)
-LEVELS = 5
-
-_ROW_FIELDS = (("time", "time"), ("lastPrice", "last"), ("high", "high"), ("low", "low"))
-_G_ROW4 = itemgetter(*(k for k, _ in _ROW_FIELDS))
-_G_AV = itemgetter("amount", "pvolume")
-_DETAIL_FIELDS = (("open", "open"), ("amount", "amount"), ("pvolume", "volume"), ("stockStatus", "status"))
-_G_BID = itemgetter("bidPrice")
-_G_ASK = itemgetter("askPrice")
-_G_BIDV = itemgetter("bidVol")
-_G_ASKV = itemgetter("askVol")
-_G_FIRST = itemgetter(0)
-_G_FIVE = itemgetter(slice(0, 5))
-_BOOK_FIELDS = ((_G_BID, "bid"), (_G_ASK, "ask"), (_G_BIDV, "bid_vol"), (_G_ASKV, "ask_vol"))
-_BOOK_KEYS = {_G_BID: "bidPrice", _G_ASK: "askPrice", _G_BIDV: "bidVol", _G_ASKV: "askVol"}
-_G = dict((k, itemgetter(k)) for k in ("time", "lastPrice", "high", "low", "open", "lastClose",
-                                       "amount", "pvolume", "volume", "stockStatus"))
-
-
-def _col(vals, key):
-    """One float column from the dicts; TypeError/KeyError for wrong types or missing keys."""
-    return np.fromiter(map(pos, map(_G[key], vals)), np.float64, len(vals))
-
-
-def _lvl1(vals, getter):
-    return np.fromiter(map(pos, map(_G_FIRST, map(getter, vals))), np.float64, len(vals))
-
-
-def _book(vals, getter):
-    """(n, 5) levels; longer lists (e.g. 10-level L2) are cut to 5, shorter ones raise (slow path)."""
-    n = len(vals)
-    flat = np.fromiter(map(pos, chain.from_iterable(map(_G_FIVE, map(getter, vals)))), np.float64, n * LEVELS)
-    return flat.reshape(n, LEVELS)
-
-
-def _pick(vals, positions):
-    """The dicts at some positions of the push (C-speed for many)."""
-    p = positions.tolist()
-    if len(p) < 2:
-        return [vals[i] for i in p]
-    return list(itemgetter(*p)(vals))
-
-
-def _num(v):
-    """Scalar check for the slow path: float value, or a reason code."""
-    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-        return _R_TYPE
-    return float(v)
+REASONS = tf.REASONS          # masking reasons, in the order they are checked
+LEVELS = tf.LEVELS
 
 
 class Snapshot(object):
@@ -241,9 +193,9 @@ class Snapshot(object):
         reason = np.zeros(m, np.int8)
         some_quotes = self.quotes == "needed" and not self.full
         try:
-            cols = self._extract(vals, _col, _lvl1, _book, some_quotes)
+            cols = self._extract(vals, tf.col, tf.lvl1, tf.book, some_quotes)
         except (TypeError, ValueError, KeyError, IndexError):
-            cols = self._extract(vals, *self._slow_getters(vals, reason), some_quotes=some_quotes)
+            cols = self._extract(vals, *tf.slow_getters(reason), some_quotes=some_quotes)
         self._roll_day(cols["time"])
         new = ~self.seen[rows]
         if new.any():
@@ -263,7 +215,7 @@ class Snapshot(object):
                 getattr(self, name)[dst, 0] = arr[src, 0]
         self.valid[dst] = True
         # stale rows keep their earlier data and validity; other bad rows are masked until fixed
-        self.valid[rows[(reason > 0) & (reason != _R_STALE)]] = False
+        self.valid[rows[(reason > 0) & (reason != tf.R_STALE)]] = False
         if self.full:
             self.detail_time[ok] = self.time[ok]
         else:
@@ -299,79 +251,41 @@ class Snapshot(object):
 
     def _extract(self, vals, col, lvl1, book, some_quotes=False):
         cols = {}
-        if col is _col:                      # fast path: one pass for the scalars, one each for bid1/ask1
-            m = len(vals)
-            a = np.fromiter(map(pos, chain.from_iterable(map(_G_ROW4, vals))), np.float64, 4 * m).reshape(m, 4)
-            for j, (_, name) in enumerate(_ROW_FIELDS):
+        if col is tf.col:                      # fast path: one pass for the scalars, one each for bid1/ask1
+            a = tf.multi(vals, tf.G_ROW4, 4)
+            for j, (_, name) in enumerate(tf.ROW_FIELDS):
                 cols[name] = a[:, j]
             if some_quotes:
                 return cols
             if not self.full:
-                cols["bid"] = _lvl1(vals, _G_BID)[:, None]
-                cols["ask"] = _lvl1(vals, _G_ASK)[:, None]
+                cols["bid"] = tf.lvl1(vals, tf.G_BID)[:, None]
+                cols["ask"] = tf.lvl1(vals, tf.G_ASK)[:, None]
                 return cols
         else:
-            for k, name in _ROW_FIELDS:
+            for k, name in tf.ROW_FIELDS:
                 cols[name] = col(vals, k)
             if some_quotes:
                 return cols
         if self.full:
-            for k, name in _DETAIL_FIELDS:
+            for k, name in tf.DETAIL_FIELDS:
                 cols[name] = col(vals, k)
-            for g, name in _BOOK_FIELDS:
+            for g, name in tf.BOOK_FIELDS:
                 cols[name] = book(vals, g)
             cols["bid_vol"] *= self.book_lot
             cols["ask_vol"] *= self.book_lot
         else:
-            cols["bid"] = lvl1(vals, _G_BID)[:, None]
-            cols["ask"] = lvl1(vals, _G_ASK)[:, None]
+            cols["bid"] = lvl1(vals, tf.G_BID)[:, None]
+            cols["ask"] = lvl1(vals, tf.G_ASK)[:, None]
         return cols
 
-    def _slow_getters(self, vals, reason):
-        """Per-dict extraction that records a reason per row instead of raising."""
-        def col(vs, key):
-            out = np.full(len(vs), np.nan)
-            for i, d in enumerate(vs):
-                v = d.get(key) if isinstance(d, dict) else None
-                x = _R_MISSING if v is None else _num(v)
-                if isinstance(x, float):
-                    out[i] = x
-                elif reason[i] == 0:
-                    reason[i] = x
-            return out
-
-        def lvl(vs, getter, levels=1):
-            key = _BOOK_KEYS[getter]
-            out = np.zeros((len(vs), levels))
-            for i, d in enumerate(vs):
-                seq = d.get(key) if isinstance(d, dict) else None
-                if not isinstance(seq, (list, tuple)) or len(seq) < levels:
-                    if reason[i] == 0:
-                        reason[i] = _R_MISSING if seq is None else _R_TYPE
-                    continue
-                for j in range(levels):
-                    x = _num(seq[j])
-                    if not isinstance(x, float):
-                        if reason[i] == 0:
-                            reason[i] = _R_TYPE
-                        break
-                    out[i, j] = x
-            return out
-
-        def book(vs, getter):
-            return lvl(vs, getter, LEVELS)
-
-        def lvl1(vs, getter):
-            return lvl(vs, getter, 1)[:, 0]
-        return col, lvl1, book
 
     def _read_pre_close(self, vals, rows, positions, reason):
         sub = [vals[i] for i in positions]
         sub_reason = np.zeros(len(sub), np.int8)
-        col = self._slow_getters(sub, sub_reason)[0]
+        col = tf.slow_getters(sub_reason)[0]
         pc = col(sub, "lastClose")
         bad = ~(pc > 0)
-        sub_reason[bad & (sub_reason == 0)] = _R_NONPOS
+        sub_reason[bad & (sub_reason == 0)] = tf.R_NONPOS
         take = reason[positions] == 0
         reason[positions[take]] = sub_reason[take]
         good = positions[~bad]
@@ -390,13 +304,13 @@ class Snapshot(object):
         cols["bid"] = np.full((m, 1), np.nan)
         cols["ask"] = np.full((m, 1), np.nan)
         if len(p):
-            sub = _pick(vals, p)
+            sub = tf.pick(vals, p)
             try:
-                cols["bid"][p, 0], cols["ask"][p, 0] = _lvl1(sub, _G_BID), _lvl1(sub, _G_ASK)
+                cols["bid"][p, 0], cols["ask"][p, 0] = tf.lvl1(sub, tf.G_BID), tf.lvl1(sub, tf.G_ASK)
             except (TypeError, ValueError, KeyError, IndexError):
                 sub_reason = np.zeros(len(sub), np.int8)
-                lvl1 = self._slow_getters(sub, sub_reason)[1]
-                cols["bid"][p, 0], cols["ask"][p, 0] = lvl1(sub, _G_BID), lvl1(sub, _G_ASK)
+                lvl1 = tf.slow_getters(sub_reason)[1]
+                cols["bid"][p, 0], cols["ask"][p, 0] = lvl1(sub, tf.G_BID), lvl1(sub, tf.G_ASK)
                 take = reason[p] == 0
                 reason[p[take]] = sub_reason[take]
         return need
@@ -407,18 +321,18 @@ class Snapshot(object):
         if known is not None:                # quotes='needed': quotes not read are unknown, not errors
             bid1, ask1 = np.where(known, bid1, 0.0), np.where(known, ask1, 0.0)
         nan = ~np.isfinite(last + high + low + t + bid1 + ask1)
-        bad = np.where(nan, _R_NAN, 0)
+        bad = np.where(nan, tf.R_NAN, 0)
         nonpos = (last <= 0) | (high <= 0) | (low <= 0) | (bid1 < 0) | (ask1 < 0) | (t <= 0)
-        bad = np.where((bad == 0) & nonpos, _R_NONPOS, bad)
+        bad = np.where((bad == 0) & nonpos, tf.R_NONPOS, bad)
         stale = t < self.time[rows]
         if now_ms is not None and self.max_age_ms:
             stale |= t < (now_ms - self.max_age_ms)
-        bad = np.where((bad == 0) & stale, _R_STALE, bad)
+        bad = np.where((bad == 0) & stale, tf.R_STALE, bad)
         up = self.up[rows] + 1e-9
         dn = self.down[rows] - 1e-9
         band = (high > up) | (low < dn) | (last > up) | (last < dn) | (low > high) | (bid1 > up) | (ask1 > up)
         band |= ((bid1 > 0) & (bid1 < dn)) | ((ask1 > 0) & (ask1 < dn))
-        bad = np.where((bad == 0) & band, _R_BAND, bad)
+        bad = np.where((bad == 0) & band, tf.R_BAND, bad)
         np.copyto(reason, bad, where=reason == 0, casting="unsafe")
 
     # ---- detail fields (amount, volume, open, status, 5-level book) -------------------------------
@@ -430,23 +344,23 @@ class Snapshot(object):
         want = okpos[(b1 == self.up_units[r_ok]) | (a1 == self.down_units[r_ok]) | self.watch[r_ok]]
         epos = self._etf_pos[reason[self._etf_pos] == 0] if len(self._etf_pos) else self._etf_pos
         if len(epos):
-            sub = _pick(vals, epos)
+            sub = tf.pick(vals, epos)
             sub_reason = np.zeros(len(sub), np.int8)
             try:
-                av = np.fromiter(map(pos, chain.from_iterable(map(_G_AV, sub))), np.float64, 2 * len(sub))
-                amount, volume = av[0::2], av[1::2]
+                av = tf.multi(sub, tf.G_AV, 2)
+                amount, volume = av[:, 0], av[:, 1]
             except (TypeError, ValueError, KeyError, IndexError):
-                col = self._slow_getters(sub, sub_reason)[0]
+                col = tf.slow_getters(sub_reason)[0]
                 amount, volume = col(sub, "amount"), col(sub, "pvolume")
             self._store(rows, epos, sub_reason, reason, {"amount": amount, "volume": volume})
         if len(want):
             want = want[reason[want] == 0]
-            sub = _pick(vals, want)
+            sub = tf.pick(vals, want)
             sub_reason = np.zeros(len(sub), np.int8)
             try:
-                cols = self._details(sub, _col, _book)
+                cols = self._details(sub, tf.col, tf.book)
             except (TypeError, ValueError, KeyError, IndexError):
-                g = self._slow_getters(sub, sub_reason)
+                g = tf.slow_getters(sub_reason)
                 cols = self._details(sub, g[0], g[2])
             good = self._store(rows, want, sub_reason, reason, cols)
             self.detail_time[good] = self.time[good]
@@ -456,7 +370,7 @@ class Snapshot(object):
         fin = np.ones(len(positions), bool)
         for arr in cols.values():
             fin &= np.isfinite(arr.reshape(len(positions), -1)).all(axis=1)
-        sub_reason[(sub_reason == 0) & ~fin] = _R_NAN
+        sub_reason[(sub_reason == 0) & ~fin] = tf.R_NAN
         good = sub_reason == 0
         r = rows[positions[good]]
         for name, arr in cols.items():
@@ -487,9 +401,9 @@ class Snapshot(object):
 
     def _details(self, vals, col, book):
         cols = {}
-        for k, name in _DETAIL_FIELDS:
+        for k, name in tf.DETAIL_FIELDS:
             cols[name] = col(vals, k)
-        for g, name in _BOOK_FIELDS:
+        for g, name in tf.BOOK_FIELDS:
             cols[name] = book(vals, g)
         cols["bid_vol"] *= self.book_lot
         cols["ask_vol"] *= self.book_lot

@@ -4,7 +4,7 @@ import pathlib
 
 import pytest
 
-MODULES = ["ashare", "snapshot", "limit_up", "etf_exposure", "iopv", "evaluate", "types", "limit_up_etf",
+MODULES = ["ashare", "snapshot", "tick_fields", "limit_up", "etf_exposure", "iopv", "evaluate", "types", "limit_up_etf",
            "__init__"]
 ROOT = pathlib.Path(__file__).resolve().parents[2] / "qmt_strategies"
 
