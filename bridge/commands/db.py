@@ -21,6 +21,12 @@ def register(sub) -> None:
                        help="only this database (sqlite:///path or mysql+pymysql://user@host:3306/db)")
         add_target_flags(q)
         q.set_defaults(func=run)
+    q = dsub.add_parser("export-signals", help="write stored signals to a .csv (GBK) or .json (ASCII) file a QMT script can read")
+    q.add_argument("--out", metavar="PATH", required=True, help="output file; the suffix (.csv or .json) picks the format")
+    q.add_argument("--since", metavar="DATE", default=None, help="only signals from this day on (YYYY-MM-DD, Asia/Shanghai)")
+    q.add_argument("--strategy", default=None, help="only this strategy's signals")
+    add_target_flags(q)
+    q.set_defaults(func=run_export)
 
 
 def _targets(args) -> list[str]:
@@ -55,3 +61,33 @@ def run(args) -> int:
             print(f"error: cannot {args.db_command} {masked(url)}: {reason}", file=sys.stderr)
             rc = 1
     return rc
+
+
+def run_export(args) -> int:
+    import datetime as dt
+
+    from signals_db.journal import export_signals
+    from signals_db.store import Store
+    from signals_db.values import SHANGHAI
+
+    t = resolve(args)
+    if t.sqlite_path is None or not Path(t.sqlite_path).exists():
+        print(f"error: no signals database at {t.sqlite_path}; run python -m bridge db upgrade first or pass --sqlite",
+              file=sys.stderr)
+        return 2
+    since_ms = None
+    if args.since:
+        try:
+            day = dt.date.fromisoformat(args.since)
+        except ValueError:
+            print(f"error: --since {args.since!r} is not a date like 2025-11-21", file=sys.stderr)
+            return 2
+        since_ms = int(dt.datetime(day.year, day.month, day.day, tzinfo=SHANGHAI).timestamp() * 1000)
+    with Store.open(t.sqlite_path) as store:
+        try:
+            n = export_signals(store, args.out, since_ms=since_ms, strategy=args.strategy)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    print(f"{n} signal(s) written to {args.out}")
+    return 0

@@ -129,3 +129,15 @@ def test_export_signals_csv_gbk_and_json_ascii(store, tmp_path):
     with pytest.raises(ValueError, match="use .csv or .json"):
         export_signals(store, tmp_path / "s.xlsx")
     assert not [p for p in tmp_path.rglob("*.tmp")]  # no temp files left behind
+
+
+def test_cli_export_signals(store, tmp_path, capsys):
+    from bridge.cli import main
+    store.record_signal(strategy="offensive", code="600519.SH", ts=T0, action="buy")
+    store.record_signal(strategy="offensive", code="600519.SH", ts=T0 + 86_400_000, action="sell")
+    out = tmp_path / "x" / "signals.json"
+    assert main(["db", "export-signals", "--sqlite", str(store.path), "--out", str(out), "--since", "2025-11-22"]) == 0
+    assert "1 signal(s) written" in capsys.readouterr().out
+    assert [s["action"] for s in json.loads(out.read_text())["signals"]] == ["sell"]
+    assert main(["db", "export-signals", "--sqlite", str(store.path), "--out", str(out), "--since", "22/11"]) == 2
+    assert "is not a date like 2025-11-21" in capsys.readouterr().err
