@@ -39,6 +39,8 @@ class ContextInfo:
         self.do_back_test = 1
         self.accountid = ""
         self.accounttype = "STOCK"
+        self.start_time_num = None
+        self.end_time_num = None
 
     # -- attributes QMT exposes as properties ---------------------------------------------------------------
     @property
@@ -80,6 +82,42 @@ class ContextInfo:
         codes = list(stock_code) if stock_code else [self.stock_code]
         period = self.period if not period or period == "follow" else period
         return self._runner.market_data(list(fields or []), codes, period, start_time, end_time, count)
+
+    def get_market_data(self, fields=None, stock_code=None, start_time="", end_time="", skip_paused=True,
+                        period="", dividend_type="", count=-1):
+        """The older API, shaped as QMT shapes it: one field of one code without count -> the value at the current
+        bar; one code -> DataFrame (bars x fields); several codes without count -> DataFrame (codes x fields) at the
+        current bar; several codes with count -> {code: DataFrame}."""
+        fields = list(fields or [])
+        codes = list(stock_code) if stock_code else [self.stock_code]
+        period = self.period if not period or period == "follow" else period
+        latest = count in (-1, None) and not start_time and not end_time
+        data = self._runner.market_data(fields, codes, period, start_time, end_time, 1 if latest else count)
+        if latest and len(codes) == 1:
+            df = data[codes[0]]
+            if not len(df):
+                return -1 if len(fields) == 1 else pd.Series(dtype=float)
+            row = df.iloc[-1]
+            return row[fields[0]] if len(fields) == 1 else row[fields] if fields else row
+        if latest:
+            rows = {c: (d.iloc[-1] if len(d) else pd.Series(index=fields, dtype=float)) for c, d in data.items()}
+            return pd.DataFrame(rows).T.reindex(columns=fields or None)
+        if len(codes) == 1:
+            return data[codes[0]]
+        return data
+
+    def set_universe(self, stock_list) -> None:
+        """The code list get_history_data reads."""
+        self._runner.universe = list(stock_list)
+
+    def get_universe(self) -> list[str]:
+        """The code list set with set_universe."""
+        return list(getattr(self._runner, "universe", []))
+
+    def get_history_data(self, len, period, field, dividend_type=0, skip_paused=True) -> dict:  # noqa: A002
+        """{code: [values of `field` over the last `len` bars up to the current one]} for the set universe."""
+        data = self._runner.market_data([field], self.get_universe(), period, "", "", int(len))
+        return {c: [float(x) for x in d[field].tolist()] if d.shape[0] else [] for c, d in data.items()}
 
     def get_full_tick(self, stock_code=None) -> dict:
         """{code: tick dict with real xtquant keys} at the current bar / snapshot."""

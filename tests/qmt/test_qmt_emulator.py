@@ -387,3 +387,31 @@ def test_bar_broker_invariants(plan, cash):
         assert d.m_dComssion >= 5.0 and d.m_nVolume > 0
     mv = sum(p.volume * float(b._mark[s.index[c], b.pos]) for c, p in b.positions.items())
     assert b.equity() == pytest.approx(b.cash + mv)
+
+
+def test_older_data_api_shapes(tmp_path):
+    body = """
+out = {}
+def init(C):
+    C.set_universe(C.get_stock_list_in_sector('沪深A股')[:3])
+def handlebar(C):
+    if 'done' in out:
+        return
+    out['done'] = 1
+    code = C.stock_code
+    out['scalar'] = C.get_market_data(['close'], stock_code=[code], period='1d')
+    out['frame'] = C.get_market_data(['close', 'volume'], stock_code=[code], period='1d', count=5)
+    out['cross'] = C.get_market_data(['close', 'open'], stock_code=C.get_universe(), period='1d')
+    out['hist'] = C.get_history_data(4, '1d', 'close')
+    out['bar'] = C.barpos
+"""
+    r, _ = run_bt(tmp_path, body)
+    out = r.g["out"]
+    s = store()
+    ci, i = s.index[r.C.stock_code], out["bar"]
+    assert out["scalar"] == pytest.approx(s.mat["close"][ci, i])
+    assert list(out["frame"].columns) == ["close", "volume"] and len(out["frame"]) == 5
+    assert out["frame"].index[-1] == s.labels[i]
+    assert list(out["cross"].index) == r.C.get_universe() and list(out["cross"].columns) == ["close", "open"]
+    assert set(out["hist"]) == set(r.C.get_universe()) and all(len(v) == 4 for v in out["hist"].values())
+    assert out["hist"][r.C.stock_code][-1] == pytest.approx(s.mat["close"][ci, i])
