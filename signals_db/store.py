@@ -355,6 +355,17 @@ class Store:
                                               attempts=attempts, last_error=error), now_text())
         return attempts
 
+    def requeue_all(self) -> int:
+        """Queue every stored row for shipping again (a new, empty or restored mirror); returns rows queued."""
+        n = 0
+        with self.transaction():
+            now = now_text()
+            for t in SYNCED_TABLES:
+                n += self._conn.execute(f"INSERT INTO outbox (table_name, row_id, created_at) SELECT ?, id, ? FROM {t}",
+                                        (t, now)).rowcount
+        logger.info("outbox requeued rows={}", n)
+        return n
+
     # ------------------------------------------------------------ reads
 
     def query(self, sql: str, params: tuple | Mapping = ()) -> list[tuple]:

@@ -160,7 +160,12 @@ class SyncWorker:
         """Build from a config `database` section (sqlite_path, mysql_url, mysql_password, sync_* fields)."""
         secret = getattr(database, "mysql_password", None)
         password = secret.get_secret_value() if secret is not None else None
-        return cls(sqlite_path or database.sqlite_path, database.mysql_url, password=password,
+        if sqlite_path is None:
+            from config.loader import project_path  # relative paths in config are relative to the project root
+            sqlite_path = project_path(database.sqlite_path)
+        if not database.mysql_url:
+            raise SyncFatal("no MySQL mirror configured: set database.mysql_url (see docs/database.md)")
+        return cls(sqlite_path, database.mysql_url, password=password,
                    batch_size=database.sync_batch_size, interval_s=database.sync_interval_s)
 
     # ------------------------------------------------------------ reporting

@@ -17,6 +17,8 @@ def register(sub) -> None:
     p.add_argument("--journal", metavar="DIR", default=None,
                    help="first import the *.jsonl journal files a QMT built-in script writes in DIR (docs/journal_format.md)")
     p.add_argument("--status", action="store_true", help="only report backlog and quarantine, ship nothing")
+    p.add_argument("--full", action="store_true",
+                   help="queue every local row again first (a new, empty or restored MySQL mirror); upserts keep it idempotent")
     p.add_argument("--batch-size", type=int, default=None, help="outbox rows per MySQL transaction (default from config)")
     add_target_flags(p)
     p.set_defaults(func=run)
@@ -43,6 +45,8 @@ def run(args) -> int:
                 return 2
             print(f"journal {args.journal}: {rep.lines} line(s), {rep.stored} stored, {rep.duplicates} already known, "
                   f"{rep.quarantined} quarantined")
+        if args.full and t.mysql_url:
+            print(f"queued {store.requeue_all()} row(s) for a full re-sync")
         if args.status or not t.mysql_url:
             if not t.mysql_url and not args.status:
                 print("no MySQL mirror configured (database.mysql_url or --mysql-url); local data stays in "
