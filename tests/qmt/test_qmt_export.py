@@ -259,3 +259,27 @@ def test_restarted_script_adopts_todays_orders_and_fills(exported, refdata, tmp_
     assert {c for c, b in a2.exits.brackets.items() if b.active} == bought
     assert a2.entered_today == bought
     assert all(b.exit_days_left == 1 for b in a2.exits.brackets.values())   # time exit still tomorrow
+
+
+PY36 = Path("/root/.pyenv/versions/3.6.15/bin/python3.6")
+
+
+@pytest.mark.skipif(not PY36.exists(), reason="no CPython 3.6 interpreter on this machine")
+@pytest.mark.parametrize("strategy", ["limit_up_etf", "offensive"])
+def test_real_python36_compiles_the_export_and_every_embedded_module(strategy, tmp_path):
+    """Beyond ast's feature_version: CPython 3.6 itself compiles the GBK file and each embedded module."""
+    path = export(strategy, tmp_path / f"{strategy}.py", load_config())
+    code = (
+        "import ast, sys\n"
+        "raw = open(sys.argv[1], 'rb').read()\n"
+        "tree = compile(raw, sys.argv[1], 'exec', ast.PyCF_ONLY_AST)\n"
+        "compile(raw, sys.argv[1], 'exec')\n"
+        "mods = [n for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], 'id', '') == '_MODULES']\n"
+        "pairs = ast.literal_eval(mods[0].value)\n"
+        "for name, src in pairs:\n"
+        "    compile(src, name, 'exec')\n"
+        "print(len(pairs))\n"
+    )
+    r = subprocess.run([str(PY36), "-c", code, str(path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert int(r.stdout.strip()) >= 5
