@@ -22,14 +22,16 @@ def make_world(tape):
     return World(tape=tape) if tape else World(tiny_config())
 
 
-def run_miniqmt(tmp_path, cfg, tape=None):
-    """bridge.runner.Runner + LimitUpPort on the fake xtquant over the tiny day."""
+def run_miniqmt(tmp_path, cfg, tape=None, strategy="limit_up_etf"):
+    """bridge.runner.Runner + the strategy's port on the fake xtquant over the tiny day."""
     import sim
     from bridge.demo import drive
     from bridge.notify import Notifier
     from bridge.risk import RiskGate, RiskLimits
     from bridge.runner import Runner
-    from bridge.strategy_ports import LimitUpPort, limit_up_params
+    from bridge.export_qmt import offensive_params
+    from bridge.strategy_ports import LimitUpPort, OffensivePort, limit_up_params
+    from qmt_strategies.offensive import OffensiveLayerStrategy
     from bridge.xt_market import XtMarket
     from bridge.xt_trader import XtTrader
     from signals_db.store import Store
@@ -42,7 +44,8 @@ def run_miniqmt(tmp_path, cfg, tape=None):
         trader = XtTrader("userdata_mini", ACCOUNT, q.put, session_base=7000)
         market = XtMarket(q.put)
         risk = RiskGate(RiskLimits.from_config(cfg.risk, tmp_path / "KILL"))
-        port = LimitUpPort(limit_up_params(cfg))
+        port = LimitUpPort(limit_up_params(cfg)) if strategy == "limit_up_etf" else \
+            OffensivePort(OffensiveLayerStrategy(**offensive_params()))
         runner = Runner(q, trader, market, store, Notifier([]), risk, cfg.exits, [port], rt.now_ms,
                         account_id=ACCOUNT, protect_holdings=False, seed=3, resume=False)
         runner.start()
@@ -58,9 +61,9 @@ def run_miniqmt(tmp_path, cfg, tape=None):
         sim.uninstall()
 
 
-def run_builtin(tmp_path, cfg, refdata, tape=None):
+def run_builtin(tmp_path, cfg, refdata, tape=None, strategy="limit_up_etf"):
     """The exported script in the QMT emulator, tick period, simulation mode."""
-    path = export("limit_up_etf", tmp_path / "lu.py", cfg)
+    path = export(strategy, tmp_path / f"{strategy}.py", cfg)
     world = make_world(tape)
     r = WorldRunner(path, mode="simulation", period="tick", stock_code=sorted(world.etf_info)[0], cash=CASH,
                     user_args={"ACCOUNT_ID": ACCOUNT, "REFDATA_DIR": str(refdata),
@@ -91,3 +94,14 @@ def test_builtin_and_miniqmt_paths_agree(tmp_path, refdata, source):
     mini = sorted((s[0], s[1], s[2], float(s[3])) for s in mini_signals)
     assert mini == qmt_signals
     assert qmt_orders and mini_orders == qmt_orders
+
+
+@pytest.mark.slow
+def test_offensive_builtin_and_miniqmt_paths_agree(tmp_path, refdata):
+    """The offensive layer: day scores from the same daily history, entries at the first continuous snapshot."""
+    cfg = load_config()
+    mini_signals, mini_orders = run_miniqmt(tmp_path, cfg, strategy="offensive")
+    qmt_signals, qmt_orders = run_builtin(tmp_path, cfg, refdata, strategy="offensive")
+    assert qmt_signals and qmt_orders
+    assert sorted((s[0], s[1], s[2], float(s[3])) for s in mini_signals) == qmt_signals
+    assert mini_orders == qmt_orders
