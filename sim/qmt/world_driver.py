@@ -59,7 +59,6 @@ class WorldRunner(QmtRunner):
         self.pending_orders: list[tuple] = []
         self.saved_state: dict | None = None
         self._tick_cache: dict[str, dict] = {}
-        self._order_sysid: dict[int, str] = {}
         world.exchange.add_listener(self._on_event)
 
     def _ensure_account(self) -> None:
