@@ -159,16 +159,18 @@ class World:
         """The ETF's IOPV as last published (every 15 s); 0.0 for non-ETFs or before the first snapshot."""
         if self.day is None or self._row < 0 or self.universe is None:
             return 0.0
-        pos = np.flatnonzero(self.day.etf_cols == self.universe.index().get(code, -1))
-        if pos.size == 0 or code not in self.universe.index():
+        if not hasattr(self, "_etf_pos"):
+            self._etf_pos = {self.universe.codes[int(c)]: (int(c), k) for k, c in enumerate(self.day.etf_cols)}
+        hit = self._etf_pos.get(code)
+        if hit is None:
             return 0.0
-        sod = self._sod[: self._row + 1]
-        rows = np.flatnonzero(sod % 15 == 0)
-        r = int(rows[-1]) if rows.size else self._row
-        i = self.universe.index()[code]
+        i, k = hit
+        r = self._row
+        while r > 0 and self._sod[r] % 15:
+            r -= 1
         if i not in self.universe.baskets:
             return round(float(np.exp(self.day.lat[r, i])), 4)
-        return round(float(self.day.iopv[r, pos[0]]), 4)
+        return round(float(self.day.iopv[r, k]), 4)
 
     # ---- history -------------------------------------------------------------------------------------
     def trading_dates(self, market: str = "SH", start_time: str = "", end_time: str = "", count: int = -1) -> list[int]:
@@ -204,7 +206,7 @@ class World:
             if self.universe is None:
                 self._hist_cache[code] = pd.DataFrame(columns=history.BAR_COLUMNS)
             else:
-                i = self.universe.index()[code]
+                i = self.latest.index[code]
                 self._hist_cache[code] = history.daily_history(self.universe, i, self.cfg.seed, self.cfg.history_days)
         df = self._hist_cache[code]
         i = self.latest.index.get(code)
@@ -221,7 +223,7 @@ class World:
     def _intraday(self, code: str, minutes: int) -> pd.DataFrame:
         if self.day is None or self._row < 0:
             return pd.DataFrame(columns=history.BAR_COLUMNS)
-        i = self.universe.index()[code]
+        i = self.latest.index[code]
         rows = np.arange(self._row + 1)
         sod = self._sod[rows]
         keep = sod >= dd.AUCTION_END
