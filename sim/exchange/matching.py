@@ -251,7 +251,7 @@ class Matcher:
             else:
                 self.ex.finish(o, E.ORDER_CANCELED, "最优五档剩余转限价: 无对手方及本方报价, 已撤")
                 return
-            o.queue_ahead = None
+            o.queue_ahead = self._own_level_volume(t, o)   # rests as a limit order from now on
             return
         ref = opp if o.kind == "peer" else own
         if not ref:
