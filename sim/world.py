@@ -76,7 +76,8 @@ class World:
         self.latest = Latest(u.codes, u.pre_close)
         self.exchange = Exchange(self.instruments, self.trade_date, cfg.exchange,
                                  t0_codes={c for c, k in zip(u.codes, u.etf_kind) if k in rules.T0_KINDS},
-                                 suspended=self.suspended, quote_source=self.latest.tick)
+                                 suspended=self.suspended, quote_source=self.latest.tick,
+                                 price_source=self.latest.last_price)
         self._row = -1
         self.now_ms = self.epoch_ms(int(sod[0])) - cfg.snapshot_interval_s * 1000
         self.exchange.set_time(self.now_ms)
@@ -103,7 +104,7 @@ class World:
         t0 = {c for c in tape.codes
               if rules.guess_etf_kind(c, self.instruments.get(c, {}).get("InstrumentName", "")) in rules.T0_KINDS}
         self.exchange = Exchange(self.instruments, self.trade_date, self.cfg.exchange, t0_codes=t0, suspended=set(),
-                                 quote_source=self.latest.tick)
+                                 quote_source=self.latest.tick, price_source=self.latest.last_price)
         self._row = -1
         self.now_ms = self.epoch_ms(int(self._sod[0])) - 3000 if len(self._sod) else self.epoch_ms(0)
         self.exchange.set_time(self.now_ms)

@@ -36,13 +36,15 @@ class Exchange:
 
     def __init__(self, instruments: dict[str, dict], trade_date: dt.date, config: ExchangeConfig = ExchangeConfig(),
                  t0_codes: frozenset[str] | set[str] = frozenset(), suspended: frozenset[str] | set[str] = frozenset(),
-                 quote_source: Callable[[str], dict | None] | None = None):
+                 quote_source: Callable[[str], dict | None] | None = None,
+                 price_source: Callable[[str], float | None] | None = None):
         self.instruments = instruments
         self.trade_date = trade_date
         self.config = config
         self.t0_codes = frozenset(t0_codes)
         self.suspended = frozenset(suspended)
         self.quote_source = quote_source   # optional code -> latest tick; else the exchange caches every pushed tick
+        self.price_source = price_source   # optional code -> latest lastPrice (cheap valuations)
         self.accounts: dict[str, Account] = {}
         self.now_ms = 0
         self._listeners: list[Callable[[object], None]] = []

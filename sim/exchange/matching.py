@@ -44,6 +44,11 @@ class Matcher:
 
     def last_price(self, code: str) -> float:
         """Latest trade price (pre-close before the first quote)."""
+        if code not in self.ticks and self.ex.price_source is not None:
+            p = self.ex.price_source(code)
+            if p:
+                return p
+            return float(self.ex.instruments.get(code, {}).get("PreClose", 0.0))
         t = self.tick(code)
         if t and t.get("lastPrice"):
             return float(t["lastPrice"])

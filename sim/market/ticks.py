@@ -97,6 +97,13 @@ class Latest:
         kw = {name: getattr(self, name)[idx] for name in FLOAT_FIELDS + INT_FIELDS + BOOK_FIELDS}
         return Frame(time_ms=0, idx=idx, **kw)
 
+    def last_price(self, code: str) -> float | None:
+        """Latest lastPrice of one code (None if never quoted); cheap, for valuations."""
+        i = self.index.get(code)
+        if i is None or not self.seen[i]:
+            return None
+        return float(self.last[i])
+
     def tick(self, code: str) -> dict | None:
         """Latest tick of one code, or None if it was never quoted."""
         i = self.index.get(code)
