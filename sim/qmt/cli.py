@@ -34,6 +34,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cash", type=float, default=1_000_000.0, help="starting cash (default 1,000,000)")
     p.add_argument("--account", default="", help="account id (default: the one the script uses)")
     p.add_argument("--stock-code", default="", help="main chart code (default: the first code of the universe)")
+    p.add_argument("--limit-ups", type=int, default=None, metavar="N",
+                   help="World runs: plant N random limit-up events per day (default: the generator's natural rate)")
     p.add_argument("--tape", default="", help="simulation: replay a recorded tape instead of generating the day")
     p.add_argument("--date", default="", help="simulation: trade date YYYY-MM-DD (default: latest session)")
     p.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",

@@ -372,7 +372,8 @@ def run_world(args) -> RunResult:
         world = World(tape=tape)
     else:
         date = dt.date.fromisoformat(args.date) if args.date else None
-        world = World(SimConfig(seed=args.seed, n_stocks=args.stocks, n_etfs=args.etfs, trade_date=date))
+        world = World(SimConfig(seed=args.seed, n_stocks=args.stocks, n_etfs=args.etfs, trade_date=date,
+                                planted_limit_ups=getattr(args, "limit_ups", None)))
     runner = WorldRunner(args.script, mode=args.mode, period=args.period, stock_code=args.stock_code,
                          account_id=args.account, cash=args.cash, user_args=user_args(args.set),
                          enforce_imports=not args.allow_any_import)
@@ -388,7 +389,8 @@ def run_world_days(args) -> RunResult:
     days = xcal.sessions(args.start, args.end)
     if not days:
         raise ScriptError(f"no trading days between --start {args.start} and --end {args.end}")
-    worlds = (World(SimConfig(seed=args.seed, n_stocks=args.stocks, n_etfs=args.etfs, trade_date=d)) for d in days)
+    worlds = (World(SimConfig(seed=args.seed, n_stocks=args.stocks, n_etfs=args.etfs, trade_date=d,
+                              planted_limit_ups=getattr(args, "limit_ups", None))) for d in days)
     first = next(worlds)
     runner = WorldRunner(args.script, mode=args.mode, period=args.period, stock_code=args.stock_code,
                          account_id=args.account, cash=args.cash, user_args=user_args(args.set),
