@@ -141,3 +141,61 @@ def test_cli_export_signals(store, tmp_path, capsys):
     assert [s["action"] for s in json.loads(out.read_text())["signals"]] == ["sell"]
     assert main(["db", "export-signals", "--sqlite", str(store.path), "--out", str(out), "--since", "22/11"]) == 2
     assert "is not a date like 2025-11-21" in capsys.readouterr().err
+
+
+def test_journal_property_duplicates_and_torn_writes(tmp_path):
+    """Any mix of repeated lines, appended in arbitrary byte-sized pieces with imports in between, ends in
+    the same state as importing each distinct line once; orders end at their highest status."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from signals_db.status import ORDER_STATUS_RANK
+    from signals_db.store import Store
+
+    statuses = ["reported", "part_succ", "succeeded", "canceled", "reported_cancel"]
+    events = st.lists(st.one_of(
+        st.tuples(st.just("order"), st.integers(0, 3), st.sampled_from(statuses)),
+        st.tuples(st.just("trade"), st.integers(0, 5), st.just("")),
+        st.tuples(st.just("signal"), st.integers(0, 5), st.sampled_from(["buy", "sell"]))), min_size=1, max_size=25)
+    run = iter(range(10**9))
+
+    @settings(max_examples=30, deadline=None)
+    @given(events, st.lists(st.integers(1, 200), min_size=1, max_size=10), st.randoms())
+    def check(evs, cuts, rnd):
+        k = next(run)
+        lines = []
+        for kind, n, extra in evs:
+            if kind == "order":
+                lines.append(line(kind="order", ts=T0 + n, client_order_id=f"o{n}", code="600000.SH", side="buy",
+                                  quantity=100, status=extra))
+            elif kind == "trade":
+                lines.append(line(kind="trade", ts=T0 + n, traded_id=f"t{n}", code="600000.SH", side="buy",
+                                  price=10, quantity=100))
+            else:
+                lines.append(line(kind="signal", ts=T0 + n, strategy="p", code="600000.SH", action=extra))
+        lines += [rnd.choice(lines) for _ in range(len(lines) // 2)]  # replays
+        data = b"".join(lines)
+        s = Store.open(tmp_path / f"p{k}.db")
+        j = tmp_path / f"p{k}.jsonl"
+        j.write_bytes(b"")
+        pos = 0
+        for c in [*cuts, len(data)]:
+            with j.open("ab") as f:
+                f.write(data[pos:pos + c])
+            pos += c
+            import_journal(s, j)
+            if pos >= len(data):
+                break
+        want_orders = {}
+        for kind, n, extra in evs:
+            if kind == "order":
+                cur = want_orders.get(f"o{n}")
+                if cur is None or ORDER_STATUS_RANK[extra] > ORDER_STATUS_RANK[cur]:
+                    want_orders[f"o{n}"] = extra
+        assert dict(s.query("SELECT client_order_id, status FROM orders")) == want_orders
+        assert s.count("trades") == len({n for kind, n, _ in evs if kind == "trade"})
+        assert s.count("signals") == len({(n, x) for kind, n, x in evs if kind == "signal"})
+        assert s.quarantined() == 0
+        s.close()
+
+    check()
