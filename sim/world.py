@@ -74,6 +74,8 @@ class World:
         self._sod = sod
         self._codes = np.array(u.codes, dtype=object)
         self.latest = Latest(u.codes, u.pre_close)
+        prev_day = u.hist_dates[-1] if u.hist_dates else calendar.previous_sessions(self.trade_date, 1)[0]
+        self.latest.apply(self.feed.preopen_frame(history.midnight_ms(prev_day) + 15 * 3_600_000))
         self.exchange = Exchange(self.instruments, self.trade_date, cfg.exchange,
                                  t0_codes={c for c, k in zip(u.codes, u.etf_kind) if k in rules.T0_KINDS},
                                  suspended=self.suspended, quote_source=self.latest.tick,

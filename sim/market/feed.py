@@ -188,3 +188,22 @@ class GeneratedFeed:
         pt = np.where(st == dd.SEALED_UP, up, pt)
         pt = np.where(st == dd.SEALED_DOWN, dn, pt)
         return np.where(st == dd.HALTED, self.pre_t[i], pt)
+
+    def preopen_frame(self, time_ms: int) -> Frame:
+        """Every code's snapshot as of the previous session's close (what a live QMT shows before 09:15).
+
+        Approximate: the previous day's open is taken flat at its own pre-close (high/low = max/min of open and
+        close) and its volume is the code's typical daily turnover.
+        """
+        u, n = self.u, self.u.n
+        idx = np.arange(n, dtype=np.int64)
+        close = u.pre_close.astype(np.float64)
+        prev = u.hist_close[-2] if u.hist_close is not None and len(u.hist_close) >= 2 else close
+        lots = np.maximum(np.rint(u.turnover * u.float_shares / 100.0), 1).astype(np.int64)
+        zeros_p = np.zeros((n, 5))
+        zeros_v = np.zeros((n, 5), dtype=np.int64)
+        return Frame(time_ms=time_ms, idx=idx, last=close, open=prev.copy(), high=np.maximum(prev, close),
+                     low=np.minimum(prev, close), pre=prev.copy(), amount=np.round(lots * 100.0 * (prev + close) / 2, 2),
+                     volume=lots, pvolume=lots * 100, stock_status=np.zeros(n, dtype=np.int64),
+                     open_int=np.full(n, ST_CLOSED, dtype=np.int64), txn=lots // 8 + 1,
+                     ask_p=zeros_p, bid_p=zeros_p.copy(), ask_v=zeros_v, bid_v=zeros_v.copy())

@@ -189,3 +189,13 @@ def test_closing_call_freezes_trades_and_shows_indicative_book(run):
         assert ticks[-1]["time"] == close and ticks[-1]["openInt"] == 15 and ticks[-1]["volume"] > before[-1]["volume"]
         checked += 1
     assert checked >= 3
+
+
+def test_full_tick_before_the_open_is_yesterdays_close():
+    w = tiny(seed=8)
+    ticks = w.full_tick()
+    assert set(ticks) == set(w.instruments)
+    t = ticks["600000.SH"]
+    assert t["lastPrice"] == w.instruments["600000.SH"]["PreClose"] and t["openInt"] == 15
+    assert t["time"] == w.epoch_ms(15 * 3600) - 86_400_000    # 2026-11-19 15:00, the previous session
+    assert t["volume"] > 0 and t["askPrice"] == [0.0] * 5
