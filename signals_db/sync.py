@@ -35,7 +35,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from signals_db.models import NATURAL_KEYS
+from signals_db.models import NATURAL_KEYS, SYNCED_TABLES
 from signals_db.store import connect
 from signals_db.upsert_sql import mysql_upsert_parts, sqlite_row_literals
 from signals_db.urls import masked, with_password
@@ -207,8 +207,11 @@ class SyncWorker:
                 rep.batches += 1
         except SyncFatal as exc:
             rep.error = str(exc)
-        except Exception as exc:  # noqa: BLE001 - retries exhausted: the backlog waits for the next pass
+        except (DBAPIError, OSError) as exc:  # retries exhausted: the backlog waits for the next pass
             rep.error = f"MySQL mirror {self.url_masked} unreachable after retries ({_reason(exc)})"
+        except Exception as exc:  # noqa: BLE001 - a bug must not kill the worker thread; it is logged in full
+            logger.exception("sync pass failed")
+            rep.error = f"sync pass failed ({type(exc).__name__}: {exc})"
         rep.backlog = self.backlog()
         rep.seconds = time.perf_counter() - t0
         self.last_report = rep
@@ -226,8 +229,9 @@ class SyncWorker:
         max_id = box[-1][0]
         wanted: dict[str, list[int]] = defaultdict(list)
         seen: set[tuple[str, int]] = set()
+        unknown = [(t, r) for _, t, r in box if t not in SYNCED_TABLES]  # e.g. written by a newer version
         for _, table, row_id in box:
-            if (table, row_id) not in seen:
+            if table in SYNCED_TABLES and (table, row_id) not in seen:
                 seen.add((table, row_id))
                 wanted[table].append(row_id)
         with self._local_lock:
@@ -249,9 +253,13 @@ class SyncWorker:
         with self._local_tx():
             for table, row_id, reason in rejected:
                 self._quarantine(table, row_id, reason)
+            for table, row_id in unknown:
+                self._local.execute(
+                    "INSERT INTO quarantine (source, table_name, row_id, reason, created_at) VALUES ('sync', ?, ?, ?, ?)",
+                    (table[:32], row_id, f"outbox names table {table!r}, which this version does not sync", now_text()))
             self._local.execute("DELETE FROM outbox WHERE id <= ?", (max_id,))
         shipped = sum(len(rows) for rows in batch.values()) - len(rejected)
-        return shipped, len(rejected)
+        return shipped, len(rejected) + len(unknown)
 
     def _read_rows(self, table: str, ids: list[int]) -> list[tuple[int, str]]:
         """(row id, '(v1,...)' literal) for each id; SQLite renders the literals (see upsert_sql)."""

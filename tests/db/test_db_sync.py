@@ -258,3 +258,19 @@ def test_exit_brackets_in_mysql_only_move_to_higher_versions(tmp_path, mysql_db,
         s.close()
     got = mysql_rows(mysql_engine, "SELECT version, state, stop_loss FROM exit_brackets")
     assert [(v, json.loads(st), str(sl)) for v, st, sl in got] == [(5, {"v": 5}, "4.1000")]
+
+
+def test_outbox_entry_for_an_unknown_table_is_set_aside(store, mysql_db, mysql_engine):
+    store.record_trade("T1", code="600000.SH", side="buy", price=10, quantity=100, ts=T0)
+    with store.transaction():
+        store._conn.execute("INSERT INTO outbox (table_name, row_id, created_at) VALUES ('future_table', 1, ?)",
+                            (now_text(),))
+    store.record_trade("T2", code="600000.SH", side="buy", price=10, quantity=100, ts=T0)
+    w = SyncWorker(store.path, mysql_db)
+    try:
+        rep = w.sync_once()
+    finally:
+        w.close()
+    assert rep.ok and (rep.shipped, rep.quarantined) == (2, 1)
+    assert store.query("SELECT source, table_name FROM quarantine") == [("sync", "future_table")]
+    assert mysql_rows(mysql_engine, "SELECT COUNT(*) FROM trades")[0][0] == 2
