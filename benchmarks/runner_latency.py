@@ -73,6 +73,11 @@ def main() -> int:
     print("tick -> intent, from push callback (ms): p50 {:.3f}  p99 {:.3f}  max {:.3f}  (includes waiting for "
           "the sim step to finish)".format(pct(cb, 50), pct(cb, 99), max(cb or [float('nan')])))
     print(f"per push handling (ms):                  p50 {pct(proc, 50):.3f}  p99 {pct(proc, 99):.3f}  max {max(proc):.3f}")
+    if r.intent_parts:
+        keys = list(r.intent_parts[0])
+        print("pushes with intents, ms per stage (p50 / max): " + ", ".join(
+            f"{k} {pct([p[k] / 1e6 for p in r.intent_parts], 50):.3f} / {max(p[k] / 1e6 for p in r.intent_parts):.3f}"
+            for k in keys))
     print(f"reference Snapshot.update alone (ms):    p50 {pct(ref, 50):.3f}  p99 {pct(ref, 99):.3f}  ({len(ticks)} codes per push)")
     store.close()
     sim.uninstall()

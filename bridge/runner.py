@@ -74,6 +74,7 @@ class Runner(BrokerSide):
         self.exit_reasons: Counter = Counter()
         self.latency_ns: list[tuple[int, int]] = []      # per intent: (from the push callback, from dequeue)
         self.quote_proc_ns: list[int] = []                 # per whole-quote push: handling time
+        self.intent_parts: list[dict[str, int]] = []       # pushes with intents: ns per stage
         self.equity_curve: list[tuple[int, float]] = []
         self.signal_log: list[tuple[int, str, str, str]] = []     # (ts, strategy, code, kind)
         self._snaps = 0
@@ -222,8 +223,15 @@ class Runner(BrokerSide):
             sellable = {b.code: self.portfolio.sellable(b.code, live) for b in self.exits.active()}
             for trig in self.exits.evaluate(self.snap, now, sellable):
                 self._fire_exit(trig)
-        outs = [(s, *s.on_snapshot(self, now)) for s in self.strategies]
+        t_ex = time.perf_counter_ns()
+        outs, parts = [], {"snapshot+exits": t_ex - t_in}
+        for s in self.strategies:
+            t_s = time.perf_counter_ns()
+            outs.append((s, *s.on_snapshot(self, now)))
+            parts[s.name] = time.perf_counter_ns() - t_s
         t = time.perf_counter_ns()                    # every decision of this push is made: tick -> intent
+        if any(o[2] for o in outs):
+            self.intent_parts.append(parts)
         for s, sigs, intents in outs:
             for _ in intents:
                 self.latency_ns.append((t - ev.recv_ns if ev.recv_ns else 0, t - t_in))
