@@ -122,7 +122,8 @@ def handlebar(C):
             passorder(23, 1101, ACC, code, 5, -1, 100, 'q', 2, 'hist_q2', C)   # quickTrade=2: sent even here
         return
     t = C.get_full_tick([code]).get(code)
-    if t and t['lastPrice'] > 0 and timetag_to_datetime(t['time'], '%H%M%S') >= '093100' and 'done' not in log:
+    hms = timetag_to_datetime(t['time'], '%H%M%S') if t else ''
+    if t and t['lastPrice'] > 0 and '093100' <= hms < '150000' and 'done' not in log:   # today's session only
         log['done'] = 1
         passorder(23, 1101, ACC, code, 5, -1, 100, 'q', 0, 'bar_close_q0', C)  # waits for the bar to complete
         passorder(23, 1101, ACC, code, 14, -1, 100, 'q', 2, 'now_q2', C)
