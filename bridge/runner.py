@@ -63,6 +63,7 @@ class Runner(BrokerSide):
         self.acted_signals: set[str] = set()
         self.external_live: dict[int, E.OrderUpdate] = {}
         self.reconcile_tag, self.reconcile_parts, self.reconcile_sent_ms = -1, {}, 0
+        self.reconcile_reason = "connect"
         self.ack_tag, self.ack_sent_ms, self.ack_query_ms = -1, 0, 0
         self.reconnect_at_ms = 0
         self.market_retry_at_ms = 0

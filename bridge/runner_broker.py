@@ -15,6 +15,7 @@ from qmt_strategies.evaluate import in_continuous_session, shanghai_clock
 
 RECONCILE_KINDS = frozenset({"orders", "trades", "positions", "asset"})
 QUERY_TIMEOUT_MS = 30_000          # an async query without an answer after this is asked again
+PERIODIC_RECONCILE_MS = 300_000    # full broker re-read every 5 minutes
 
 
 def next_weekday(d: dt.date) -> dt.date:
@@ -41,6 +42,7 @@ class BrokerSide:
             self.reconcile_parts = {}
             self.reconcile_sent_ms = self.now_ms
             self.reconcile_tag = self.trader.query_all()
+            self.reconcile_reason = "connect"
             self.stats["connects"] += 1
         else:
             self.reconnect_at_ms = self.now_ms + self.backoff.next_delay_ms()
@@ -196,7 +198,11 @@ class BrokerSide:
             self._save_bracket(b)
 
     def _on_position(self, p: E.PositionUpdate) -> None:
+        h = self.portfolio.holdings.get(p.code)
+        same = h is not None and (h.volume, h.can_use) == (p.volume, p.can_use)
         self.portfolio.set_position(p.code, p.volume, p.can_use, p.avg_price)
+        if same:
+            return
         self.exits.on_position(p.code, p.volume)
         try:
             self.store.record_position(code=p.code, volume=p.volume, can_use_volume=p.can_use,
@@ -238,7 +244,9 @@ class BrokerSide:
         for u in parts["orders"]:
             self._on_order(u)
         for o in self.om.live_orders():
-            if o.status in ("sent", "unknown") and o.order_id is None and o.sent_ms <= self.reconcile_sent_ms:
+            # only orders old enough that the broker must list them; younger ones go through the ack timeout
+            if o.status in ("sent", "unknown") and o.order_id is None and o.sent_ms <= self.reconcile_sent_ms and \
+                    self.now_ms - o.sent_ms >= self.ack_timeout_ms:
                 was_live = o.live
                 apply_update(o, "lost", msg="not at the broker after reconnect: outcome unknown, NOT resent")
                 self._persist(o)
@@ -266,6 +274,7 @@ class BrokerSide:
         if not self.portfolio.start_equity:
             self.portfolio.start_equity = self.portfolio.total_asset
         self.stats["reconciles"] += 1
+        self.stats[f"reconciles_{self.reconcile_reason}"] += 1
         logger.info("reconciled orders={} trades={} positions={} brackets={} cash={:.2f}", len(parts["orders"]),
                     len(parts["trades"]), len(parts["positions"]), len(self.exits.active()), self.portfolio.cash)
 
@@ -283,6 +292,10 @@ class BrokerSide:
             logger.warning("reconcile answers missing after {} ms; asking again", now - self.reconcile_sent_ms)
             self.reconcile_parts, self.reconcile_sent_ms = {}, now
             self.reconcile_tag = self.trader.query_all()
+        if self.trader.connected and self.reconcile_tag < 0 and now - self.reconcile_sent_ms >= PERIODIC_RECONCILE_MS:
+            self.reconcile_parts, self.reconcile_sent_ms = {}, now     # pushes can be missed: re-read the broker
+            self.reconcile_tag = self.trader.query_all()
+            self.reconcile_reason = "periodic"
         if self.ack_tag >= 0 and now - self.ack_query_ms > QUERY_TIMEOUT_MS:
             self.ack_tag = -1                              # the order query was never answered: ask again below
         if self.trader.connected and self.ack_tag < 0:

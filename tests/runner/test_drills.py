@@ -115,7 +115,7 @@ def test_trader_disconnect_reconnects_reconciles_no_duplicates(cfg, tmp_path, si
     drive(r, stop_at="10:30:00")
     assert r.stats["disconnects"] >= 1 and r.stats["connects"] >= 2
     assert r.trader.session != first_session and r.trader.connected
-    assert r.stats["reconciles"] >= 2
+    assert r.stats["reconciles_connect"] >= 2
     drive(r)
     remarks = _no_duplicates(rt, setup.account_id)
     ours = {o.client_id for o in r.om.orders.values() if o.order_id}

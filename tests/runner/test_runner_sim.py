@@ -44,7 +44,7 @@ def test_faulty_day_every_order_resolved_no_duplicates(cfg, tmp_path, uninstall)
     drive(r)
     st = r.stats
     assert st["errors"] == 0
-    assert st["disconnects"] >= 1 and st["connects"] >= 2 and st["reconciles"] >= 2
+    assert st["disconnects"] >= 1 and st["connects"] >= 2 and st["reconciles_connect"] >= 2
     assert st["market_outages"] >= 1 and st["market_resubscribes"] >= 1
     broker = rt.world.exchange.orders(setup.account_id)
     remarks = Counter(o.order_remark for o in broker)
