@@ -339,7 +339,6 @@ def planted_events(u: Universe, day: DayData, trade_date: dt.date, specs, epoch_
     for i in up_cols:
         if int(i) not in seen:
             st = day.state[:, i] == SEALED_UP
-            opened = np.flatnonzero(st[1:] & ~st[:-1])  # seal starts after the first
             breaks = np.flatnonzero(~st[1:] & st[:-1])
             if st[0]:
                 kind = ev.LIMIT_UP_OPEN if st.all() else ev.LIMIT_UP_BROKEN
@@ -347,7 +346,6 @@ def planted_events(u: Universe, day: DayData, trade_date: dt.date, specs, epoch_
                 kind = ev.LIMIT_UP_SEALED
             else:
                 kind = ev.LIMIT_UP_RESEALED if st[-1] else ev.LIMIT_UP_BROKEN
-            del opened
             out.append(_observe(u, day, int(i), kind, epoch_ms, False))
     for i in dn_cols:
         if int(i) not in seen:
