@@ -108,7 +108,7 @@ class _Journal(object):
                 os.makedirs(self.folder)
             self.f = open(os.path.join(self.folder, '%s_%s.jsonl' % (self.strategy, day)), 'a', encoding='utf-8')
             self.day = day
-        self.f.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + '\\n')
+        self.f.write(json.dumps(rec, sort_keys=True) + '\\n')   # ASCII only: GBK vs UTF-8 never matters
         self.f.flush()
 
 

@@ -198,7 +198,8 @@ class BuiltinAdapter:
             self._on_order(o)
 
     def _on_deal(self, d):
-        tid = str(d.m_strTradeID)
+        # fill ids are unique within a trading day only: key (and journal) them with the trade date
+        tid = "%s-%s" % (getattr(d, "m_strTradeDate", "") or self.day or "", d.m_strTradeID)
         if tid in self.deals_seen:
             return
         cid = str(getattr(d, "m_strRemark", ""))
@@ -216,6 +217,7 @@ class BuiltinAdapter:
                              "price": px, "quantity": qty, "account_id": self.account_id, "client_order_id": cid,
                              "broker_order_id": str(d.m_strOrderSysID), "amount": round(qty * px, 4),
                              "commission": float(getattr(d, "m_dComssion", 0.0)), "strategy": o["strategy"]})
+        self._write_position(fill.code, ts)
         plan = self.strategy.on_fill(fill)
         if side == "buy" and plan is not None:
             old = self.exits.brackets.get(fill.code)
@@ -414,6 +416,16 @@ class BuiltinAdapter:
                              "stop_loss": s.stop_loss or None, "confidence": LEVEL_VALUE.get(s.confidence),
                              "risk": LEVEL_VALUE.get(s.risk), "composite_score": s.score,
                              "reason": (s.reason or "")[:1000], "factor_scores": details or None})
+
+    def _write_position(self, code, ts):
+        """The holding of `code` after a fill, as a position line (volume 0 once sold out)."""
+        if self._journal is None:
+            return
+        vol, avg, can_use = self._portfolio()[0].get(code, [0, 0.0, 0])
+        last = float(self.snap.last[self.snap.index[code]]) if code in self.snap.index else 0.0
+        self._journal_write({"kind": "position", "ts": int(ts), "code": code, "volume": vol, "can_use_volume": can_use,
+                             "account_id": self.account_id, "avg_price": avg or None,
+                             "market_value": round(vol * last, 2) if last > 0 else None})
 
     def _write_order(self, cid, o, ts, msg, status=None):
         avg = o["value"] / o["filled"] if o["filled"] else None

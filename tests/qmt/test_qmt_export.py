@@ -101,7 +101,8 @@ def test_exported_script_runs_in_emulator_and_journals(exported, refdata, tmp_pa
     assert len(files) == 1
     lines = [json.loads(x) for x in files[0].read_text(encoding="utf-8").splitlines()]
     kinds = {rec["kind"] for rec in lines}
-    assert {"signal", "order", "trade"} <= kinds
+    assert {"signal", "order", "trade", "position"} <= kinds
+    assert files[0].read_bytes().isascii()                    # json.dumps default: GBK vs UTF-8 never matters
     assert all(rec["v"] == 1 and isinstance(rec["ts"], int) for rec in lines)
     filled = [rec for rec in lines if rec["kind"] == "order" and rec["status"] in ("succeeded", "part_succ")]
     assert filled and filled[-1]["filled_qty"] > 0
@@ -283,3 +284,27 @@ def test_real_python36_compiles_the_export_and_every_embedded_module(strategy, t
     r = subprocess.run([str(PY36), "-c", code, str(path)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert int(r.stdout.strip()) >= 5
+
+
+def test_fill_ids_repeating_on_the_next_day_are_still_booked(tmp_path, refdata):
+    """Brokers number fills per day: day 2's fill '1' is a new fill, not day 1's fill '1' again."""
+    from sim import calendar as xcal
+    from sim.world import World
+
+    d1 = xcal.to_date("2024-11-04")
+    worlds = [World(tiny_config(trade_date=d1)),
+              World(tiny_config(trade_date=xcal.next_session(d1), events=(), end_time="15:00:00"))]
+    path = export("limit_up_etf", tmp_path / "lu.py", load_config())
+    r = WorldRunner(path, mode="backtest", period="tick", stock_code=sorted(worlds[0].etf_info)[0],
+                    user_args={"ACCOUNT_ID": "EX2", "REFDATA_DIR": str(refdata), "JOURNAL_DIR": str(tmp_path / "j"),
+                               "KILL_SWITCH_FILE": ""})
+    r.attach(worlds[0])
+    res = r.run_days(iter(worlds))
+    a = r.g["_ADAPTER"][0]
+    assert {d.m_strTradeID for d in res.deals if d.m_strTradeDate == d1.strftime("%Y%m%d")} & \
+        {d.m_strTradeID for d in res.deals if d.m_strTradeDate != d1.strftime("%Y%m%d")}, "ids repeat across days"
+    assert len(a.deals_seen) == len(res.deals)
+    for cid, o in a.orders.items():
+        assert o["filled"] == sum(d.m_nVolume for d in res.deals if d.m_strRemark == cid), cid
+    lines = [json.loads(x) for f in sorted((tmp_path / "j").glob("*.jsonl")) for x in f.read_text("ascii").splitlines()]
+    assert len({rec["traded_id"] for rec in lines if rec["kind"] == "trade"}) == len(res.deals)
