@@ -56,6 +56,7 @@ class Order:
     frozen_vol: int = 0         # shares still frozen for this sell
     queue_ahead: int | None = None   # shares ahead at the limit price (None = not resting yet)
     auction: bool = False       # entered during an auction phase, waits for the auction match
+    protect_milli: int | None = None   # STAR market orders: protection price (no fills beyond it)
 
     @property
     def remaining(self) -> int:

@@ -168,6 +168,11 @@ class Exchange:
                 o.price_milli = to_milli(up if o.buy else down)
             else:
                 o.price_milli = to_milli(self.matcher.last_price(code) * (1.2 if o.buy else 0.8))
+            if rules.board(code) == rules.STAR and price > 0:   # STAR market orders carry a protection price
+                o.price_echo = float(price)
+                o.protect_milli = to_milli(price)
+                if o.buy:
+                    o.price_milli = min(o.price_milli, o.protect_milli)
         if o.buy:
             msg = rules.check_buy_volume(code, o.volume, market_order=market)
             if msg:

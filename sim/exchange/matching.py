@@ -232,21 +232,22 @@ class Matcher:
 
     def _market(self, o: Order, t: dict) -> None:
         """Market order types 42-48 (and the best-price conversions 44/45)."""
+        cap = o.protect_milli
         if o.kind == "fok":
-            if self._take(o, t, None, dry=True) >= o.remaining:
-                self._take(o, t, None)
+            if self._take(o, t, cap, dry=True) >= o.remaining:
+                self._take(o, t, cap)
             else:
                 self.ex.finish(o, E.ORDER_CANCELED, "全额成交或撤销: 对手盘不足, 已撤")
             return
         if o.kind in ("ioc5", "ioc"):
-            self._take(o, t, None, max_levels=5)
+            self._take(o, t, cap, max_levels=5)
             if o.status in E.LIVE_STATUSES:
                 self.ex.finish(o, E.ORDER_PART_CANCEL if o.traded else E.ORDER_CANCELED, "即时成交剩余撤销")
             return
         opp = self._levels(t, o.buy)
         own = self._levels(t, not o.buy)
         if o.kind == "best5_limit":
-            self._take(o, t, None, max_levels=5)
+            self._take(o, t, cap, max_levels=5)
             if o.status not in E.LIVE_STATUSES:
                 return
             if o.traded:

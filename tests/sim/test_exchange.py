@@ -277,3 +277,11 @@ def test_suspended_code_rejected():
     x.set_time(at("10:00:00"))
     oid = x.submit("A", "000001.SZ", BUY, 100, FIX, 11.5)
     assert x.order("A", oid).order_status == E.ORDER_JUNK and "停牌" in x.order("A", oid).status_msg
+
+
+def test_star_market_order_respects_protection_price(ex):
+    asks = [(88.01, 10), (88.50, 10), (89.00, 10)]
+    ex.on_snapshot({"688981.SH": tick(88.00, asks, [(88.0, 10)], 1000, pre=88.0)}, at("10:00:00"))
+    oid = ex.submit("A", "688981.SH", BUY, 1500, 42, 88.50)
+    o = ex.order("A", oid)
+    assert o.traded_volume == 1000 and o.order_status == E.ORDER_PART_CANCEL and o.price == 88.50
