@@ -160,7 +160,7 @@ def generate_day(u: Universe, seed: int, sod: np.ndarray, specs=(), n_random: in
         lat[rows] = z
     _bridge(u, lat, cont_rows, np.arange(N))
     planted = _apply_events(u, rng, sod, lat, specs, n_random)
-    navs = _apply_etfs(u, rng, lat)
+    navs = _apply_etfs(u, rng, lat, skip={i for i, _ in planted})
     return _finish(u, rng, sod, lat, planted, navs)
 
 
@@ -216,14 +216,18 @@ def _apply_events(u, rng, sod, lat, specs, n_random):
     return res
 
 
-def _apply_etfs(u: Universe, rng, lat: np.ndarray) -> dict[int, np.ndarray]:
-    """Equity ETFs follow their PCF basket (IOPV) with a small AR(1) premium; returns the IOPV paths."""
+def _apply_etfs(u: Universe, rng, lat: np.ndarray, skip=frozenset()) -> dict[int, np.ndarray]:
+    """Equity ETFs follow their PCF basket (IOPV) with a small AR(1) premium; returns the IOPV paths.
+
+    An ETF with a planted event of its own keeps the event's path (its IOPV is still the basket's)."""
     T = lat.shape[0]
     navs = {}
     for i, (cons, qty, cash, unit) in u.baskets.items():
         nav = (np.exp(lat[:, cons]) @ qty.astype(np.float32)).astype(np.float64)
         nav = (nav + cash) / unit
         navs[i] = nav
+        if i in skip:
+            continue
         e = rng.normal(0, 0.0002, T + 150)
         prem = np.convolve(e, _AR_KERNEL)[150:T + 150]   # AR(1)-like premium, phi = 0.97
         prem[-100:] *= np.linspace(1.0, 0.0, min(100, T))   # closes at NAV: the next day's pre-close

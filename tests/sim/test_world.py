@@ -199,3 +199,12 @@ def test_full_tick_before_the_open_is_yesterdays_close():
     assert t["lastPrice"] == w.instruments["600000.SH"]["PreClose"] and t["openInt"] == 15
     assert t["time"] == w.epoch_ms(15 * 3600) - 86_400_000    # 2026-11-19 15:00, the previous session
     assert t["volume"] > 0 and t["askPrice"] == [0.0] * 5
+
+
+def test_event_planted_on_an_etf_keeps_its_path():
+    w = World(SimConfig(seed=2, n_stocks=30, n_etfs=6, trade_date=DATE, end_time="10:30:00",
+                        events=(ev.PlantSpec(ev.LIMIT_UP_SEALED, time="10:00:00", code="510300.SH"),)))
+    last = None
+    while (t := w.step()) is not None:
+        last = t.get("510300.SH", last)
+    assert last["lastPrice"] == w.instruments["510300.SH"]["UpStopPrice"] and last["askPrice"][0] == 0
