@@ -202,7 +202,7 @@ def test_full_tick_before_the_open_is_yesterdays_close():
 
 
 def test_event_planted_on_an_etf_keeps_its_path():
-    w = World(SimConfig(seed=2, n_stocks=30, n_etfs=6, trade_date=DATE, end_time="10:30:00",
+    w = World(SimConfig(seed=2, n_stocks=30, n_etfs=40, trade_date=DATE, end_time="10:30:00",
                         events=(ev.PlantSpec(ev.LIMIT_UP_SEALED, time="10:00:00", code="510300.SH"),)))
     last = None
     while (t := w.step()) is not None:
