@@ -147,6 +147,7 @@ def drive(runner: Runner, progress: Callable[[int, int, int], None] | None = Non
 
     rt = sim.runtime()
     total = getattr(rt.world, "n_snapshots", 0) or 0
+    sim.drain()                      # every answer to what start() asked is queued: same events each run
     runner.pump()
     steps = 0
     stop_ms = None

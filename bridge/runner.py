@@ -103,9 +103,14 @@ class Runner(BrokerSide):
         self.q.put(ev)
 
     def pump(self, limit: int | None = None) -> int:
-        """Handle every queued event now (then the timers); returns how many were handled."""
+        """Handle the events queued when called (then the timers); returns how many were handled.
+
+        Events that callbacks enqueue meanwhile (answers to orders sent here) wait for the next pump, so a
+        sim-driven day handles the same events at the same step every run.
+        """
+        limit = self.q.qsize() if limit is None else limit
         n = 0
-        while limit is None or n < limit:
+        while n < limit:
             try:
                 ev = self.q.get_nowait()
             except queue.Empty:

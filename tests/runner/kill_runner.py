@@ -29,6 +29,7 @@ def main() -> int:
     r = make_runner(cfg, rt, store, setup, notifier=Notifier([]), resume=True)
     r.start()
     seen = set()
+    sim.drain()
     r.pump()
     while True:
         n = sim.advance(1)
