@@ -26,8 +26,10 @@ def day_bounds_text(trade_date: dt.date) -> tuple[str, str]:
 def save_order(store, o: Order, ts_ms: int, account_id: str = "") -> bool:
     """Upsert an order's current state (forward-only in the store)."""
     return store.record_order_update(
-        o.client_id, code=o.code, side=o.side, quantity=o.quantity, status=o.status if o.status not in ("sent", "lost")
-        else ("unknown" if o.status == "sent" else "rejected"), ts=ts_ms, filled_qty=o.filled,
+        # 'sent' and 'lost' are local: both are 'unknown' in the store (forward-only there, so a lost order that
+        # reappears at the broker can still move on to its real final status)
+        o.client_id, code=o.code, side=o.side, quantity=o.quantity,
+        status="unknown" if o.status in ("sent", "lost") else o.status, ts=ts_ms, filled_qty=o.filled,
         avg_price=o.avg_price or None, price=o.price, price_type="limit", broker_order_id=o.order_id,
         order_sysid=o.sysid or None, account_id=account_id, strategy=o.strategy, remark=o.signal_id or None,
         status_msg=(o.status_msg or o.reason or None) and (o.status_msg or o.reason)[:255])
