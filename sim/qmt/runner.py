@@ -318,7 +318,7 @@ class QmtRunner:
 
     def bar_date(self, i: int) -> dt.date:
         """Beijing date of bar i."""
-        return dt.datetime.fromtimestamp(int(self.C.timelist[i]) / 1000 + 8 * 3600, dt.UTC).date()
+        return dt.datetime.fromtimestamp(int(self.store.times[i]) / 1000 + 8 * 3600, dt.UTC).date()
 
     # -- the backtest loop ----------------------------------------------------------------------------------
     def run_bars(self, store: BarStore) -> RunResult:
@@ -327,9 +327,9 @@ class QmtRunner:
         self.broker = BarBroker(store, self.account_id or "backtest", self.cash, float(self.C.slippage or 0))
         if not self.C.stock_code:
             self._set_main_code(store.codes[0])
-        self.C.timelist = [int(t) for t in store.times]
         self.load()
-        self._call("init")
+        self._call("init")                                 # as in QMT: timelist is still empty during init
+        self.C.timelist = [int(t) for t in store.times]
         if float(self.C.asset) != self.cash and not self.broker.orders:     # C.capital = ... in init sets the cash
             self.cash = self.broker.cash = float(self.C.asset)
             self.result.start_cash = self.cash

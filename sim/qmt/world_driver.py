@@ -234,15 +234,14 @@ class WorldRunner(QmtRunner):
         self.tick_log: dict[str, list] = {}
         if not self.C.stock_code:
             self._set_main_code(next(iter(w.sectors.get("沪深A股", []) or w.instruments)))
+        self.C.timelist = []
+        self.load()
+        self._call("init")                                 # as in QMT: the main chart's bars load after init
+        self._ensure_account()
+        self._set_main_code(self.C.stock_code)
         if self.period == "1d":
             hist = w.bars(self.C.stock_code, "1d")
             self.C.timelist = [int(t) for t in hist["time"]]
-        else:
-            self.C.timelist = []
-        self.load()
-        self._call("init")
-        self._ensure_account()
-        self._set_main_code(self.C.stock_code)
         self.flush_callbacks()
         self._call("after_init")
         self._handlebar = self.g.get("handlebar")

@@ -416,3 +416,17 @@ def handlebar(C):
     assert list(out["cross"].index) == r.C.get_universe() and list(out["cross"].columns) == ["close", "open"]
     assert set(out["hist"]) == set(r.C.get_universe()) and all(len(v) == 4 for v in out["hist"].values())
     assert out["hist"][r.C.stock_code][-1] == pytest.approx(s.mat["close"][ci, i])
+
+
+def test_timelist_is_empty_during_init_as_in_qmt(tmp_path):
+    body = """
+seen = {}
+def init(C):
+    seen['init'] = (len(C.timelist), C.barpos)
+def after_init(C):
+    seen['after_init'] = len(C.timelist)
+def handlebar(C):
+    pass
+"""
+    r, _ = run_bt(tmp_path, body)
+    assert r.g["seen"]["init"] == (0, -1) and r.g["seen"]["after_init"] == len(store().times)
