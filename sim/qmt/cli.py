@@ -20,7 +20,7 @@ PERIODS = ("1d", "1m", "tick")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """The emulator's options (shared with `python -m bridge backtest`)."""
     p.add_argument("--mode", choices=MODES, default="backtest", help="backtest (default) or simulation")
-    p.add_argument("--period", choices=PERIODS, default="1d", help="bar period of the main chart (default 1d)")
+    p.add_argument("--period", choices=PERIODS, default="1d", help="bar period of the main chart (default 1d; python -m bridge backtest limit_up_etf: tick)")
     p.add_argument("--start", default="", help="first bar date YYYYMMDD or YYYY-MM-DD (backtest)")
     p.add_argument("--end", default="", help="last bar date YYYYMMDD or YYYY-MM-DD (backtest)")
     p.add_argument("--universe", default="",
