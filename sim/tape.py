@@ -109,7 +109,7 @@ class TapeWriter:
 
 def save_world(world, path: str | Path, chunk_snapshots: int = 200) -> Path:
     """Write every remaining snapshot of a generated World (usually fresh) to a tape; steps the world to its end."""
-    w = TapeWriter(path, world.trade_date, list(world.universe.codes), source="generated",
+    w = TapeWriter(path, world.trade_date, [str(c) for c in world._codes], source="generated",
                    chunk_snapshots=chunk_snapshots)
     while (f := world.step_frame()) is not None:
         w.add_frame(f)

@@ -16,7 +16,8 @@ from sim.market import day as dd
 from sim.market import events as ev
 from sim.market import history, refdata
 from sim.market.feed import GeneratedFeed
-from sim.market.ticks import Latest, build_ticks
+from sim.market.indices import IndexFeed, IndexSet
+from sim.market.ticks import Latest, build_ticks, concat_frames
 from sim.market.universe import build_universe
 
 
@@ -33,6 +34,7 @@ class SimConfig:
     start_time: str = "09:15:00"
     end_time: str = "15:00:00"
     events: tuple[ev.PlantSpec, ...] = ()     # explicit events to plant (code/board, kind, time)
+    indices: bool = True                      # index quotes/bars (000001.SH, 000300.SH, 399006.SZ, ...)
     exchange: ExchangeConfig = field(default_factory=ExchangeConfig)
 
 
@@ -72,10 +74,22 @@ class World:
         self.etf_info = refdata.etf_info(u, suspended)
         self.feed = GeneratedFeed(u, day, cfg.seed, self.epoch_ms)
         self._sod = sod
-        self._codes = np.array(u.codes, dtype=object)
-        self.latest = Latest(u.codes, u.pre_close)
+        self.indexes = IndexSet(u) if cfg.indices else None
+        ix = self.indexes
+        self._index_feed = IndexFeed(ix, self.feed, u.n) if ix is not None and len(ix) else None
+        codes = list(u.codes)
+        pre = u.pre_close
+        if self._index_feed is not None:
+            codes += ix.codes
+            pre = np.concatenate([u.pre_close, self._index_feed.pre])
+            for k, c in enumerate(ix.codes):
+                self.instruments[c] = ix.instrument(k, float(self._index_feed.pre[k]))
+            self.sectors["沪深指数"] = list(ix.codes)
+        self._codes = np.array(codes, dtype=object)
+        self.latest = Latest(codes, pre)
         prev_day = u.hist_dates[-1] if u.hist_dates else calendar.previous_sessions(self.trade_date, 1)[0]
-        self.latest.apply(self.feed.preopen_frame(history.midnight_ms(prev_day) + 15 * 3_600_000))
+        uf = self.feed.preopen_frame(history.midnight_ms(prev_day) + 15 * 3_600_000)
+        self.latest.apply(concat_frames(uf, self._index_feed.preopen_frame(uf) if self._index_feed else None))
         self.exchange = Exchange(self.instruments, self.trade_date, cfg.exchange,
                                  t0_codes={c for c, k in zip(u.codes, u.etf_kind) if k in rules.T0_KINDS},
                                  suspended=self.suspended, quote_source=self.latest.tick,
@@ -99,6 +113,7 @@ class World:
         self.industry_of = tape.industry_of
         self.etf_info = tape.etf_info
         self.feed = tape
+        self.indexes = self._index_feed = None
         self._sod = tape.sod
         self._codes = np.array(tape.codes, dtype=object)
         pre = np.array([self.instruments.get(c, {}).get("PreClose", 0.0) for c in tape.codes])
@@ -131,9 +146,8 @@ class World:
         gc_was_on = gc.isenabled()
         gc.disable()
         try:
-            f = self.feed.frame(self._row)
+            f = self._frame(self._row)
             self.now_ms = f.time_ms
-            self.latest.apply(f)
             ticks = build_ticks(self._codes, f)
             self.exchange.on_snapshot(ticks, self.now_ms)
         finally:
@@ -146,12 +160,22 @@ class World:
         if self.done:
             return None
         self._row += 1
-        f = self.feed.frame(self._row)
+        f = self._frame(self._row)
         self.now_ms = f.time_ms
-        self.latest.apply(f)
         codes = {o.code for o in self.exchange.live_orders()}
         ticks = self.latest.ticks([c for c in codes]) if codes else {}
         self.exchange.on_snapshot(ticks, self.now_ms)
+        return f
+
+    def _frame(self, r: int):
+        """Row r's frame (plus index quotes), already recorded in self.latest."""
+        f = self.feed.frame(r)
+        self.latest.apply(f)
+        if self._index_feed is not None:
+            fi = self._index_feed.frame(f, int(self._sod[r]), self.latest.last[: self.universe.n])
+            if fi is not None:
+                self.latest.apply(fi)
+                f = concat_frames(f, fi)
         return f
 
     def full_tick(self, codes: list[str] | None = None) -> dict[str, dict]:
@@ -208,6 +232,8 @@ class World:
         if code not in self._hist_cache:
             if self.universe is None:
                 self._hist_cache[code] = pd.DataFrame(columns=history.BAR_COLUMNS)
+            elif self.indexes is not None and code in self.indexes.codes:
+                self._hist_cache[code] = self._index_history(self.indexes.codes.index(code))
             else:
                 i = self.latest.index[code]
                 self._hist_cache[code] = history.daily_history(self.universe, i, self.cfg.seed, self.cfg.history_days)
@@ -223,7 +249,23 @@ class World:
             "suspendFlag": [0]}, index=[self.trade_date.strftime("%Y%m%d")])
         return pd.concat([df, today])
 
+    def _index_history(self, k: int) -> pd.DataFrame:
+        """Daily bars of index k from the constituents' closes (open = previous close, high/low of the two)."""
+        u = self.universe
+        n = min(self.cfg.history_days, len(u.hist_dates) - 1)
+        lv = self.indexes.history(u.hist_close)[:, k]
+        close, pre = lv[-n:], lv[-n - 1:-1]
+        cons = self.indexes.cons[k]
+        lots = int(np.rint((u.turnover[cons] * u.float_shares[cons]).sum() / 100))
+        return pd.DataFrame({
+            "time": [history.midnight_ms(d) for d in u.hist_dates[-n:]], "open": pre, "high": np.maximum(pre, close),
+            "low": np.minimum(pre, close), "close": close, "volume": lots, "amount": 0.0, "settelementPrice": 0.0,
+            "openInterest": 15, "preClose": pre, "suspendFlag": 0},
+            index=[d.strftime("%Y%m%d") for d in u.hist_dates[-n:]])[history.BAR_COLUMNS]
+
     def _intraday(self, code: str, minutes: int) -> pd.DataFrame:
+        if self.indexes is not None and code in self.indexes.codes:
+            return pd.DataFrame(columns=history.BAR_COLUMNS)   # minute bars of indexes are not simulated
         if self.day is None or self._row < 0:
             return pd.DataFrame(columns=history.BAR_COLUMNS)
         i = self.latest.index[code]

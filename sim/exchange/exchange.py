@@ -135,6 +135,8 @@ class Exchange:
             return O.ERR_UNKNOWN_CODE, f"证券代码{code}不存在"
         if code in self.suspended:
             return O.ERR_SUSPENDED, f"{code}停牌, 不能委托"
+        if rules.board(code) == rules.INDEX:
+            return O.ERR_UNKNOWN_CODE, f"{code}是指数, 不能交易"
         ph = self.phase(code)
         if ph == rules.CLOSED:
             return O.ERR_CLOSED, "非交易时间, 不能委托"

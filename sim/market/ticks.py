@@ -120,3 +120,16 @@ class Latest:
                            dtype=np.int64)
         f = self.frame(idx)
         return build_ticks(self.codes, f, self.time[idx].tolist())
+
+
+def concat_frames(a: Frame, b: Frame | None) -> Frame:
+    """One frame holding a's codes then b's (same snapshot time)."""
+    if b is None or len(b) == 0:
+        return a
+    kw = {name: np.concatenate([getattr(a, name), getattr(b, name)]) for name in
+          ("idx",) + FLOAT_FIELDS + INT_FIELDS + BOOK_FIELDS}
+    times = None
+    if a.times is not None or b.times is not None:
+        times = np.concatenate([a.times if a.times is not None else np.full(len(a), a.time_ms),
+                                b.times if b.times is not None else np.full(len(b), b.time_ms)])
+    return Frame(time_ms=a.time_ms, times=times, **kw)

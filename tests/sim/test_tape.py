@@ -45,7 +45,7 @@ def test_recorder_replays_real_style_pushes(tmp_path):
             got.append(t)
     path = rec.close(sectors=src.sectors)
     tape = load_tape(path)
-    assert tape.sectors == src.sectors and len(tape.codes) == src.universe.n
+    assert tape.sectors == src.sectors and len(tape.codes) == len(src.instruments)
     replay = [p for p in pushes(World(tape=path)) if p]
     assert replay == got
 

@@ -208,3 +208,22 @@ def test_event_planted_on_an_etf_keeps_its_path():
     while (t := w.step()) is not None:
         last = t.get("510300.SH", last)
     assert last["lastPrice"] == w.instruments["510300.SH"]["UpStopPrice"] and last["askPrice"][0] == 0
+
+
+def test_index_quotes_and_bars(run):
+    w, pushes, _ = run
+    assert {"000001.SH", "000300.SH", "399001.SZ"} <= set(w.sectors["沪深指数"])
+    inst = w.instruments["000300.SH"]
+    assert inst["InstrumentName"] == "沪深300" and inst["UpStopPrice"] == 0.0
+    ticks = pushes["000300.SH"]
+    assert ticks[0]["time"] == w.epoch_ms(9 * 3600 + 25 * 60)            # from the 09:25 open on
+    assert ticks[-1]["openInt"] == 15 and ticks[-1]["volume"] > ticks[0]["volume"] > 0
+    assert ticks[-1]["lastClose"] == inst["PreClose"] and ticks[-1]["askPrice"] == [0.0] * 5
+    assert ticks[-1]["low"] <= ticks[-1]["lastPrice"] <= ticks[-1]["high"]
+    bars = w.bars("000300.SH", "1d", count=260)
+    assert len(bars) >= 251 and bars["close"].iloc[-2] == inst["PreClose"]
+    oid = w.exchange.submit("idx", "000300.SH", 23, 100, 11, 1.0)
+    assert oid == -1                                                       # unknown account
+    w.exchange.open_account("idx")
+    oid = w.exchange.submit("idx", "000300.SH", 23, 100, 11, 1.0)
+    assert w.exchange.order("idx", oid).order_status == 57
