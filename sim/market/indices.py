@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim import rules
-from sim.market.ticks import ST_CLOSED, ST_CONTINUOUS, Frame
+from sim.market.ticks import ST_AUCTION, ST_CLOSED, ST_CONTINUOUS, Frame
 from sim.market.universe import Universe
 
 A_SHARE = (rules.SH_MAIN, rules.SZ_MAIN, rules.CHINEXT, rules.STAR)
@@ -84,14 +84,26 @@ class IndexFeed:
         self.open = np.zeros(k)
         self.high = np.zeros(k)
         self.low = np.zeros(k)
+        self._first_done = False
 
     def frame(self, f: Frame, sod: int, last: np.ndarray) -> Frame | None:
         """Index quotes when any constituent changed, from 09:25 on; `last` = every universe code's latest price."""
         from sim.market import day as dd
 
         k = len(self.ix)
-        if k == 0 or sod < dd.AUCTION_END or len(f) == 0:
+        if k == 0 or len(f) == 0:
             return None
+        if sod < dd.AUCTION_END:   # the first snapshot quotes every code: indexes at the previous close, no open
+            if self._first_done:
+                return None
+            self._first_done = True
+            z5, zk = np.zeros((k, 5)), np.zeros(k)
+            return Frame(time_ms=f.time_ms, idx=self.offset + np.arange(k, dtype=np.int64), last=self.pre.copy(),
+                         open=zk, high=zk.copy(), low=zk.copy(), pre=self.pre.copy(), amount=zk.copy(),
+                         volume=np.zeros(k, dtype=np.int64), pvolume=np.zeros(k, dtype=np.int64),
+                         stock_status=np.zeros(k, dtype=np.int64), open_int=np.full(k, ST_AUCTION, dtype=np.int64),
+                         txn=np.zeros(k, dtype=np.int64), ask_p=z5, bid_p=z5.copy(),
+                         ask_v=np.zeros((k, 5), dtype=np.int64), bid_v=np.zeros((k, 5), dtype=np.int64))
         lv = self.ix.levels(last)
         if not self.open.any():
             self.open[:] = lv

@@ -216,8 +216,9 @@ def test_index_quotes_and_bars(run):
     inst = w.instruments["000300.SH"]
     assert inst["InstrumentName"] == "沪深300" and inst["UpStopPrice"] == 0.0
     ticks = pushes["000300.SH"]
-    assert ticks[0]["time"] == w.epoch_ms(9 * 3600 + 25 * 60)            # from the 09:25 open on
-    assert ticks[-1]["openInt"] == 15 and ticks[-1]["volume"] > ticks[0]["volume"] > 0
+    assert ticks[0]["time"] == w.epoch_ms(9 * 3600 + 15 * 60) and ticks[0]["open"] == 0   # first snapshot
+    assert ticks[1]["time"] == w.epoch_ms(9 * 3600 + 25 * 60) and ticks[1]["open"] > 0    # then from the open
+    assert ticks[-1]["openInt"] == 15 and ticks[-1]["volume"] > ticks[1]["volume"] > 0
     assert ticks[-1]["lastClose"] == inst["PreClose"] and ticks[-1]["askPrice"] == [0.0] * 5
     assert ticks[-1]["low"] <= ticks[-1]["lastPrice"] <= ticks[-1]["high"]
     bars = w.bars("000300.SH", "1d", count=260)
