@@ -32,6 +32,7 @@ def main() -> int:
     ap.add_argument("--etfs", type=int, default=100)
     ap.add_argument("--plant", type=int, default=20)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--max-positions", type=int, default=200, help="limit-up entries allowed per day")
     ap.add_argument("--db", default="/tmp/runner_latency.db")
     a = ap.parse_args()
     from loguru import logger
@@ -44,12 +45,17 @@ def main() -> int:
     from signals_db.store import Store
 
     Path(a.db).unlink(missing_ok=True)
-    cfg = AppConfig.model_validate({"strategy": {"min_etf_volume": 0}, "risk": {"kill_switch_file": "/tmp/_no_kill"},
-                                    "logging": {"file": None}})
+    cfg = AppConfig.model_validate({"strategy": {"min_etf_volume": 0}, "logging": {"file": None},
+                                    "risk": {"kill_switch_file": "/tmp/_no_kill", "max_position_pct_industry": 1.0}})
     setup = DaySetup(seed=a.seed, n_stocks=a.stocks, n_etfs=a.etfs, plant=a.plant, offensive_universe=200)
     rt, world, _ = install_sim(setup)
     store = Store.open(a.db)
     r = make_runner(cfg, rt, store, setup, notifier=Notifier([]))
+    # more entries per day than the default 5, so that p99 rests on more than a handful of intents
+    from bridge.strategy_ports import LimitUpPort, limit_up_params
+    from qmt_strategies.evaluate import LimitUpEtfParams
+    params = dict(limit_up_params(cfg).as_dict(), max_positions=a.max_positions, position_budget=20_000.0)
+    r.strategies[0] = LimitUpPort(LimitUpEtfParams(**params))
     r.start()
     t0 = time.perf_counter()
     drive(r)
