@@ -152,6 +152,7 @@ class SyncWorker:
         self._local: sqlite3.Connection = connect(self.sqlite_path)
         self._local_lock = threading.RLock()
         self._stop = threading.Event()
+        self._mysql = None  # SQLAlchemy Connection held during a pass
         self._thread: threading.Thread | None = None
         self.last_report: SyncReport | None = None
 
@@ -212,6 +213,7 @@ class SyncWorker:
         except Exception as exc:  # noqa: BLE001 - a bug must not kill the worker thread; it is logged in full
             logger.exception("sync pass failed")
             rep.error = f"sync pass failed ({type(exc).__name__}: {exc})"
+        self._release()
         rep.backlog = self.backlog()
         rep.seconds = time.perf_counter() - t0
         self.last_report = rep
@@ -270,10 +272,31 @@ class SyncWorker:
             out.extend(self._local.execute(sql, chunk).fetchall())
         return out
 
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """A MySQL transaction on the connection kept for the whole pass (one checkout and ping per pass)."""
+        if self._mysql is None or self._mysql.invalidated or self._mysql.closed:
+            self._release()
+            self._mysql = self._engine.connect()
+        conn = self._mysql
+        try:
+            with conn.begin():
+                yield conn
+        except DBAPIError as exc:
+            if not is_data_error(exc):  # the connection may be broken: get a fresh one on the next attempt
+                self._release()
+            raise
+
+    def _release(self) -> None:
+        if self._mysql is not None:
+            with suppress(Exception):
+                self._mysql.close()
+            self._mysql = None
+
     def _ship(self, batch: dict[str, list[tuple[int, str]]]) -> list[tuple[str, int, str]]:
         """Upsert the whole batch in one MySQL transaction; on a content error, bisect to find the bad rows."""
         try:
-            with self._engine.begin() as conn:
+            with self._transaction() as conn:
                 for table, rows in batch.items():
                     _execute_rows(conn, table, [v for _, v in rows])
             return []
@@ -289,7 +312,7 @@ class SyncWorker:
         if not rows:
             return
         try:
-            with self._engine.begin() as conn:
+            with self._transaction() as conn:
                 _execute_rows(conn, table, [v for _, v in rows])
             return
         except DBAPIError as exc:
