@@ -212,6 +212,7 @@ class Runner(BrokerSide):
         if sh_date(now) != self.trade_date:
             self._new_day(sh_date(now))
         self.snap.update(ev.ticks, now_ms=None)
+        t_snap = time.perf_counter_ns()
         self.market.last_push_ms = now
         self._snaps += 1
         self.stats["snapshots"] += 1
@@ -230,7 +231,7 @@ class Runner(BrokerSide):
             for trig in self.exits.evaluate(self.snap, now, sellable):
                 self._fire_exit(trig)
         t_ex = time.perf_counter_ns()
-        outs, parts = [], {"snapshot+exits": t_ex - t_in}
+        outs, parts = [], {"snapshot": t_snap - t_in, "exits": t_ex - t_snap}
         for s in self.strategies:
             t_s = time.perf_counter_ns()
             outs.append((s, *s.on_snapshot(self, now)))
