@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 
 class TcpProxy:
@@ -15,6 +16,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._socks: set[socket.socket] = set()
         self._cut = False
+        self._stalled = threading.Event()  # set: connections stay open but nothing is forwarded
         self._closed = False
         self.connections = 0
         self._thread = threading.Thread(target=self._accept_loop, name="tcpproxy", daemon=True)
@@ -49,6 +51,8 @@ class TcpProxy:
                 data = src.recv(65536)
                 if not data:
                     break
+                while self._stalled.is_set() and not self._closed:  # hold the bytes, like a dead route
+                    time.sleep(0.05)
                 dst.sendall(data)
         except OSError:
             pass
@@ -66,8 +70,13 @@ class TcpProxy:
         for s in socks:
             _hard_close(s)
 
+    def stall(self) -> None:
+        """Keep connections open but forward nothing (packets lost on the way, no RST): only timeouts notice."""
+        self._stalled.set()
+
     def restore(self) -> None:
-        """Accept and forward connections again."""
+        """Accept and forward connections again (also ends a stall)."""
+        self._stalled.clear()
         with self._lock:
             self._cut = False
 

@@ -131,3 +131,26 @@ def test_writer_is_never_blocked_by_a_hanging_sync(store, proxy):
     prox.restore()
     w.stop(timeout=30)
     w.close()
+
+
+def test_stalled_network_is_noticed_by_timeouts_and_recovers(store, proxy, mysql_engine):
+    """No RST, just silence (a dead route): the I/O timeout ends the attempt, the backlog waits, then drains."""
+    prox, url = proxy
+    w = SyncWorker(store.path, url, retry_attempts=2, retry_max_wait_s=0.1, connect_timeout=1, io_timeout=1)
+    try:
+        for i in range(50):
+            store.record_trade(f"T{i}", code="600000.SH", side="buy", price=1, quantity=100, ts=T0 + i)
+        assert w.sync_once().ok  # a connection is open and pooled now
+        for i in range(50, 120):
+            store.record_trade(f"T{i}", code="600000.SH", side="buy", price=1, quantity=100, ts=T0 + i)
+        prox.stall()
+        t = time.monotonic()
+        rep = w.sync_once()
+        assert rep.error and "unreachable" in rep.error and rep.backlog == 70
+        assert time.monotonic() - t < 30
+        prox.restore()
+        rep = w.sync_once()
+        assert rep.ok and rep.shipped == 70
+    finally:
+        w.close()
+    assert mysql_rows(mysql_engine, "SELECT COUNT(*) FROM trades")[0][0] == 120
