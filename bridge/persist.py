@@ -1,12 +1,13 @@
 """What the runner keeps in signals_db to survive a restart: orders (orders table) and exit brackets.
 
-Brackets are stored append-only as signals rows of kind 'bracket' (signal_id 'bkt:<code>:<entry>:<version>',
+Brackets are stored append-only as signals rows of kind 'bracket' (signal_id 'bkt:<account hash>:<code>:<entry>:<version>',
 the bracket as JSON in factor_scores); the latest version per code wins on load. signals_db has no bracket
 table yet (requested from the DB owner); this keeps the state in the same synced file meanwhile.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 
 from loguru import logger
@@ -61,7 +62,10 @@ class BracketJournal:
     """Append-only bracket versions in the signals table."""
 
     def __init__(self, store, account_id: str = ""):
-        self.store, self.account_id = store, account_id
+        self.store = store
+        # brackets belong to one account (a demo and a live account may share the file); the id is a secret,
+        # so the rows carry a short hash of it
+        self.scope = hashlib.sha1(account_id.encode("utf-8")).hexdigest()[:8]
         self.version: dict[str, int] = {}
         self.last_saved: dict[str, str] = {}
 
@@ -72,7 +76,7 @@ class BracketJournal:
             return False
         v = self.version.get(b.code, 0) + 1
         self.version[b.code] = v
-        sid = f"bkt:{b.code}:{b.entry_client_id or '-'}:{v}"[:64]
+        sid = f"bkt:{self.scope}:{b.code}:{b.entry_client_id or '-'}:{v}"[:64]
         self.store.record_signal(strategy=b.strategy or "runner", code=b.code, ts=ts_ms, action="sell",
                                  kind=BRACKET_KIND, signal_id=sid, factor_scores=b.to_json(),
                                  price=b.entry_price, stop_loss=b.stop_loss or None,
@@ -83,8 +87,8 @@ class BracketJournal:
 
     def load(self) -> list[Bracket]:
         """Latest version of every code's bracket (active or not)."""
-        rows = self.store.query("SELECT code, signal_id, factor_scores FROM signals WHERE kind = ? ORDER BY id",
-                                (BRACKET_KIND,))
+        rows = self.store.query("SELECT code, signal_id, factor_scores FROM signals WHERE kind = ? AND signal_id LIKE ? "
+                                "ORDER BY id", (BRACKET_KIND, f"bkt:{self.scope}:%"))
         latest: dict[str, tuple[int, dict]] = {}
         for code, sid, fs in rows:
             try:

@@ -144,3 +144,22 @@ def test_reordered_pushes_converge_to_the_final_status(order):
     for s in order:
         apply_update(o, s, fills.get(s))
     assert o.status == "part_cancel" and o.filled == 200 and not o.live and o.remaining == 0
+
+
+def test_bracket_journal_is_per_account_and_keeps_the_latest_version(tmp_path):
+    from bridge.exits import Bracket
+    from bridge.persist import BracketJournal
+    from signals_db.store import Store
+    store = Store.open(tmp_path / "s.db")
+    live, demo = BracketJournal(store, "8881234567"), BracketJournal(store, "SIMDEMO01")
+    b = Bracket("600000.SH", 10.0, 1000, 9.7, [(10.5, 1.0)], 0.02, 10.0, 0, 0, "", 0, True, "s", "Qa")
+    assert live.save(b, 1_763_688_600_000) and not live.save(b, 1_763_688_600_001)     # unchanged: no new row
+    b.high, b.stage = 10.4, 0
+    assert live.save(b, 1_763_688_600_002)
+    demo.save(Bracket("510300.SH", 4.0, 100), 1_763_688_600_003)
+    got = BracketJournal(store, "8881234567").load()
+    assert [x.code for x in got] == ["600000.SH"] and got[0].high == 10.4
+    assert [x.code for x in BracketJournal(store, "SIMDEMO01").load()] == ["510300.SH"]
+    ids = [r[0] for r in store.query("SELECT signal_id FROM signals WHERE kind = 'bracket'")]
+    assert not any("8881234567" in i for i in ids)                                   # the account id is a secret
+    store.close()
