@@ -274,3 +274,25 @@ def test_outbox_entry_for_an_unknown_table_is_set_aside(store, mysql_db, mysql_e
     assert rep.ok and (rep.shipped, rep.quarantined) == (2, 1)
     assert store.query("SELECT source, table_name FROM quarantine") == [("sync", "future_table")]
     assert mysql_rows(mysql_engine, "SELECT COUNT(*) FROM trades")[0][0] == 2
+
+
+def test_non_finite_value_already_in_the_file_is_quarantined(store, mysql_db, mysql_engine):
+    """A row that bypassed the store's checks (older version, hand edit) with an infinite price: quarantined."""
+    store.record_trade("ok-1", code="600000.SH", side="buy", price=10, quantity=100, ts=T0)
+    with store.transaction():
+        store._conn.execute("INSERT INTO trades (account_id, traded_id, code, side, price, quantity, ts, recorded_at) "
+                            "VALUES ('', 'bad-inf', '600000.SH', 'buy', 9e999, 100, '2025-11-21 09:30:00.000000', ?)",
+                            (now_text(),))
+        rid = store._conn.execute("SELECT id FROM trades WHERE traded_id = 'bad-inf'").fetchone()[0]
+        store._conn.execute("INSERT INTO outbox (table_name, row_id, created_at) VALUES ('trades', ?, ?)",
+                            (rid, now_text()))
+    store.record_trade("ok-2", code="600000.SH", side="buy", price=10, quantity=100, ts=T0)
+    w = SyncWorker(store.path, mysql_db)
+    try:
+        rep = w.sync_once()
+    finally:
+        w.close()
+    assert rep.ok and (rep.shipped, rep.quarantined) == (2, 1)
+    reason = store.query("SELECT reason FROM quarantine")[0][0]
+    assert reason.startswith("mysql error") and "price" in reason
+    assert sorted(r[0] for r in mysql_rows(mysql_engine, "SELECT traded_id FROM trades")) == ["ok-1", "ok-2"]
