@@ -154,6 +154,35 @@ class Exits(Section):
         return v
 
 
+class RunnerSettings(Section):
+    markets: tuple[Literal["SH", "SZ", "BJ"], ...] = Field(("SH", "SZ"), min_length=0, max_length=3, description="markets passed to subscribe_whole_quote")
+    codes: tuple[str, ...] = Field((), max_length=10_000, description="explicit codes to subscribe instead of whole markets (empty: use markets)")
+    ack_timeout_s: float = Field(10, ge=1, le=120, description="no broker answer to an order within this many seconds → query it; still nothing → treated as a silent reject")
+    exit_reprice_s: float = Field(30, ge=5, le=600, description="an unfilled exit order is cancelled and fired again after this many seconds")
+    exit_slippage_pct: float = Field(0.005, ge=0, le=0.05, description="exit sell limit this far below the best bid, so it fills")
+    protect_holdings: bool = Field(False, description="attach the default `exits` bracket to positions found without one")
+    reconnect_base_s: float = Field(1, gt=0, le=60, description="first reconnect delay (doubles with jitter)")
+    reconnect_cap_s: float = Field(60, gt=0, le=3600, description="longest reconnect delay")
+    market_stale_s: float = Field(30, ge=3, le=3600, description="no market push for this long in the continuous session → resubscribe")
+    offensive_max_entries: int = Field(5, ge=0, le=100, description="offensive-layer entries per day")
+
+    @field_validator("codes")
+    @classmethod
+    def _codes(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for c in v:
+            if not _CODE.match(c):
+                raise ValueError(f"{c!r} is not a code like 600000.SH")
+        return v
+
+    @model_validator(mode="after")
+    def _something(self) -> RunnerSettings:
+        if not self.markets and not self.codes:
+            raise ValueError("set markets (e.g. [SH, SZ]) or codes: the runner needs something to subscribe")
+        if self.reconnect_base_s > self.reconnect_cap_s:
+            raise ValueError("reconnect_base_s must not exceed reconnect_cap_s")
+        return self
+
+
 class SimSettings(Section):
     seed: int = Field(20260105, ge=0, le=2**32 - 1, description="seed of the simulated market")
     n_stocks: int = Field(5000, ge=1, le=10_000, description="stocks in the generated universe")
@@ -176,6 +205,7 @@ class AppConfig(Section):
     account: Account = Field(default_factory=Account, description="broker account")
     risk: Risk = Field(default_factory=Risk, description="pre-trade risk limits")
     exits: Exits = Field(default_factory=Exits, description="default exit bracket for new positions")
+    runner: RunnerSettings = Field(default_factory=RunnerSettings, description="miniQMT run loop")
     sim: SimSettings = Field(default_factory=SimSettings, description="simulated market")
 
 
