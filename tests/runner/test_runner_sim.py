@@ -143,3 +143,30 @@ def test_callbacks_translate_real_xttype_objects(uninstall):
     assert isinstance(a, E.AssetUpdate) and a.total_asset == 5010.0
     assert isinstance(e, E.OrderError) and e.error_id == 0 and e.remark == "Q7ks0002"
     assert d == E.Disconnected("trader", 7)
+
+
+def test_live_loop_run_forever_on_its_own_thread(cfg, tmp_path, uninstall):
+    """The live shape: callbacks on xtquant's threads, Runner.run_forever on its own thread, time from the clock."""
+    import threading
+
+    store = Store.open(tmp_path / "s.db")
+    setup = DaySetup(seed=11, n_stocks=40, n_etfs=6, held_stocks=2, held_etfs=1, plant=2)
+    rt, _world, _ = install_sim(setup)
+    from xtquant import xtdata as xd
+    r = make_runner(cfg, rt, store, setup, notifier=Notifier([]))
+    r.start()
+    stop = threading.Event()
+    t = threading.Thread(target=r.run_forever, args=(stop, 0.05), name="runner")
+    t.start()
+    xd.run()                                   # blocks while the simulated session plays out
+    import sim
+    sim.drain()
+    stop.set()
+    t.join(timeout=60)
+    r.pump()
+    assert not t.is_alive()
+    assert r.stats["errors"] == 0 and r.stats["snapshots"] > 4000
+    assert r.stats["orders_sent"] >= 1 and r.stats["fills"] >= 1
+    pos = {p.stock_code: p.volume for p in rt.world.exchange.positions(setup.account_id) if p.volume}
+    assert pos == {c: h.volume for c, h in r.portfolio.holdings.items()}
+    store.close()
