@@ -112,8 +112,15 @@ class Store:
             from signals_db.migrate import head, upgrade
             from signals_db.urls import sqlite_url
             connect(path, synchronous).close()  # the file exists and is in WAL mode before migrating
-            if _revision(path) != head():
-                upgrade(sqlite_url(path))  # serialised across processes (see migrate._engine)
+            at = _revision(path)
+            if at != head():
+                from alembic.util import CommandError
+                try:
+                    upgrade(sqlite_url(path))  # serialised across processes (see migrate._engine)
+                except CommandError as exc:
+                    raise StoreConfigError(
+                        f"{path} is at schema revision {at!r}, which this version does not know ({exc}); it was "
+                        "probably written by a newer version of the toolkit: update the toolkit") from None
                 logger.info("store migrated path={} revision={}", path, head())
         return cls(path, connect(path, synchronous))
 

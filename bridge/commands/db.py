@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError
 
 from bridge.commands._dbtargets import add_target_flags, resolve
@@ -56,6 +57,10 @@ def run(args) -> int:
                 rev = current(with_password(url))
                 state = "up to date" if rev == head() else f"behind, run: python -m bridge db upgrade --url '{masked(url)}'"
                 print(f"{masked(url)}: revision {rev or 'none (never migrated)'} ({state})")
+        except CommandError as exc:
+            print(f"error: cannot {args.db_command} {masked(url)}: {exc} (written by a newer version of the toolkit?)",
+                  file=sys.stderr)
+            rc = 1
         except DBAPIError as exc:
             reason = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc).splitlines()[0]
             print(f"error: cannot {args.db_command} {masked(url)}: {reason}", file=sys.stderr)

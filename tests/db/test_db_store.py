@@ -245,3 +245,15 @@ def test_exit_bracket_latest_version_wins(store):
     assert got[0]["ts_ms"] == T0 + 2 and got[0]["stop_loss"] == 4.0
     assert [b["code"] for b in store.load_brackets(active_only=True)] == ["510300.SH"]
     assert store.query("SELECT COUNT(*) FROM outbox WHERE table_name = 'exit_brackets'") == [(3,)]
+
+
+def test_file_from_a_newer_version_gives_a_clear_error(tmp_path):
+    path = tmp_path / "newer.db"
+    Store.open(path).close()
+    import sqlite3
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreConfigError, match="schema revision '9999'.*newer version of the toolkit"):
+        Store.open(path)
