@@ -1,6 +1,11 @@
 """Helpers for runner tests: real Snapshots built from xtquant-shaped tick dicts."""
 from __future__ import annotations
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
+
 import pytest
 
 from qmt_strategies.snapshot import Snapshot
@@ -32,3 +37,34 @@ def make_snap(prices: dict[str, tuple[float, float]], t: int = T0) -> Snapshot:
 def snap():
     return make_snap({"600000.SH": (10.00, 10.00), "510300.SH": (4.000, 4.000), "688001.SH": (50.00, 50.00),
                       "000001.SZ": (12.00, 12.00)})
+
+
+class _Robot(BaseHTTPRequestHandler):
+    received: ClassVar[list] = []
+    answer: ClassVar[dict] = {"errcode": 0, "errmsg": "ok"}
+
+    def do_POST(self):
+        n = int(self.headers["Content-Length"])
+        body = json.loads(self.rfile.read(n))
+        type(self).received.append((self.path, body))
+        out = json.dumps(type(self).answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *a):
+        pass
+
+
+@pytest.fixture
+def robot():
+    _Robot.received = []
+    _Robot.answer = {"errcode": 0, "errmsg": "ok"}
+    srv = HTTPServer(("127.0.0.1", 0), _Robot)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_port}", _Robot
+    srv.shutdown()
+    srv.server_close()

@@ -4,12 +4,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import socketserver
 import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import ClassVar
 
 import pytest
 from loguru import logger
@@ -22,37 +19,6 @@ from bridge.notify import (
     build_notifier,
 )
 from config.schema import Notifications
-
-
-class _Robot(BaseHTTPRequestHandler):
-    received: ClassVar[list] = []
-    answer: ClassVar[dict] = {"errcode": 0, "errmsg": "ok"}
-
-    def do_POST(self):
-        n = int(self.headers["Content-Length"])
-        body = json.loads(self.rfile.read(n))
-        type(self).received.append((self.path, body))
-        out = json.dumps(type(self).answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-
-    def log_message(self, *a):
-        pass
-
-
-@pytest.fixture
-def robot():
-    _Robot.received = []
-    _Robot.answer = {"errcode": 0, "errmsg": "ok"}
-    srv = HTTPServer(("127.0.0.1", 0), _Robot)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.server_port}", _Robot
-    srv.shutdown()
-    srv.server_close()
 
 
 class _SMTPHandler(socketserver.StreamRequestHandler):

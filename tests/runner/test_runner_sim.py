@@ -63,12 +63,15 @@ def test_faulty_day_every_order_resolved_no_duplicates(cfg, tmp_path, uninstall)
     store.close()
 
 
-def test_kill_switch_cancels_open_orders_and_halts(cfg, tmp_path, uninstall):
+def test_kill_switch_cancels_open_orders_and_halts(cfg, tmp_path, uninstall, robot):
     import sim
+    from bridge.notify import WeComChannel
     store = Store.open(tmp_path / "s.db")
     setup = DaySetup(seed=11, n_stocks=40, n_etfs=6, held_stocks=2, held_etfs=1, plant=0)
     rt, world, _ = install_sim(setup)
-    r = make_runner(cfg, rt, store, setup, notifier=Notifier([]))
+    base, handler = robot
+    notifier = Notifier([WeComChannel(f"{base}/cgi-bin/webhook/send?key=K")], per_minute=20)
+    r = make_runner(cfg, rt, store, setup, notifier=notifier)
     r.start()
     drive(r, stop_at="10:00:00")
     code = min(c for c in world.instruments if c.endswith(".SH") and c.startswith("60"))
@@ -89,7 +92,11 @@ def test_kill_switch_cancels_open_orders_and_halts(cfg, tmp_path, uninstall):
     assert not rt.world.exchange.orders(setup.account_id, cancelable_only=True), "open orders survived the kill"
     again = r.submit_intent(it._replace(signal_id="manual:2", code=sorted(world.instruments)[1]))
     assert getattr(again, "check", None) == "halted"
-    assert store.query("SELECT COUNT(*) FROM alerts_log WHERE kind = 'kill_switch'")[0][0] == 1
+    assert store.query("SELECT channels FROM alerts_log WHERE kind = 'kill_switch'") == [("wecom",)]
+    notifier.flush()
+    texts = [body["text"]["content"] for _path, body in handler.received]
+    assert any("kill switch" in t for t in texts), texts
+    notifier.close()
     (tmp_path / "KILL").unlink()
     r.risk._kill_checked = 0.0
     r.pump()
