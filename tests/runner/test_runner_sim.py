@@ -177,3 +177,34 @@ def test_live_loop_run_forever_on_its_own_thread(cfg, tmp_path, uninstall):
     pos = {p.stock_code: p.volume for p in rt.world.exchange.positions(setup.account_id) if p.volume}
     assert pos == {c: h.volume for c, h in r.portfolio.holdings.items()}
     store.close()
+
+
+def test_unfilled_exit_is_repriced_and_fills(cfg, tmp_path, uninstall):
+    """An exit resting above the market is cancelled after exit_reprice_ms and fired again at a price that fills."""
+    from bridge.exits import ExitTrigger
+    from config.schema import Exits
+
+    wide = cfg.model_copy(update={"exits": Exits(stop_loss_pct=0.3, take_profit_pct=1.0, trailing_pct=None)})
+    store = Store.open(tmp_path / "s.db")
+    setup = DaySetup(seed=11, n_stocks=40, n_etfs=6, held_stocks=2, held_etfs=0, plant=0)
+    rt, _world, held = install_sim(setup)
+    r = make_runner(wide, rt, store, setup, notifier=Notifier([]))
+    r.start()
+    drive(r, stop_at="10:00:00")
+    code = min(held)
+    b = r.exits.get(code)
+    assert b is not None and b.active and not b.inflight
+    row = r.snap.index[code]
+    last = float(r.snap.last[row])
+    tick = int(r.snap.tick[row]) / 1000
+    high_px = round((last * 1.015) // tick * tick, 3)        # above the ask, inside the cage: rests
+    b.stop_loss = last * 1.5                                  # the stop stays hit, so the exit fires again
+    r._fire_exit(ExitTrigger(code, "stop_loss", high_px, 0, last))
+    first = r.om.orders[b.inflight]
+    assert first.price == high_px
+    drive(r, stop_at="10:01:30")
+    exits = sorted((o for o in r.om.orders.values() if o.kind == "exit" and o.code == code), key=lambda o: o.sent_ms)
+    assert first.status == "canceled" and first.filled == 0, first
+    assert len(exits) >= 2 and exits[1].price < high_px and exits[1].filled > 0, exits
+    assert sum(1 for o in exits if o.live) <= 1
+    store.close()
