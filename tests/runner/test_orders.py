@@ -117,7 +117,7 @@ _STATUSES = list(ORDER_STATUS.values())
 _update = st.tuples(st.sampled_from(_STATUSES), st.integers(0, 1000))
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(st.lists(_update, max_size=30), st.integers(1, 10).map(lambda k: k * 100))
 def test_state_machine_forward_only(updates, qty):
     o = Order(client_id="c", strategy="s", code="600000.SH", side="buy", price=1.0, quantity=qty)
@@ -136,7 +136,7 @@ def test_state_machine_forward_only(updates, qty):
         assert o.filled == qty
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.permutations(["unreported", "reported", "part_succ", "reported_cancel", "part_cancel"]))
 def test_reordered_pushes_converge_to_the_final_status(order):
     o = Order(client_id="c", strategy="s", code="600000.SH", side="buy", price=1.0, quantity=500)

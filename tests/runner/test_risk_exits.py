@@ -126,7 +126,7 @@ def test_bracket_json_roundtrip():
     assert Bracket.from_json(b.to_json()) == b
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.floats(1.0, 200.0), st.floats(0.0, 0.2), st.sampled_from([(1, 5), (10, 1), (10, 3)]))
 def test_exit_price_is_marketable_and_legal(last, drop, bt):
     tick, board = bt
@@ -138,7 +138,7 @@ def test_exit_price_is_marketable_and_legal(last, drop, bt):
     assert pu <= max(round(bid1 * 1000), down_u) + tick    # at or below the bid: fills against it
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(9.05, 10.95), min_size=1, max_size=40))
 def test_vectorised_triggers_match_scalar_rule(path):
     b = Bracket("600000.SH", 10.0, 1000, stop_loss=9.7, take_profit=[(10.5, 1.0)], trailing_pct=0.03, high=10.0)
