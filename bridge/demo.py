@@ -15,15 +15,8 @@ from dataclasses import dataclass, field
 from loguru import logger
 
 from bridge.notify import Notifier, build_notifier
-from bridge.risk import RiskGate, RiskLimits
 from bridge.runner import Runner
-from bridge.strategy_ports import (
-    LimitUpPort,
-    OffensivePort,
-    limit_up_params,
-    offensive_strategy,
-)
-from bridge.xt_market import XtMarket
+from bridge.wiring import build_runner
 from bridge.xt_trader import XtTrader
 
 DEMO_ACCOUNT = "SIMDEMO01"
@@ -132,12 +125,10 @@ def make_runner(cfg, rt, store, setup: DaySetup, *, notifier: Notifier | None = 
     q: queue.SimpleQueue = queue.SimpleQueue()
     trader = XtTrader(cfg.account.userdata_path or "userdata_mini", setup.account_id, q.put,
                       session_base=session_base)
-    market = XtMarket(q.put)
-    risk = RiskGate(RiskLimits.from_config(cfg.risk, kill_switch_file or project_path(cfg.risk.kill_switch_file)))
-    strategies = [LimitUpPort(limit_up_params(cfg)), OffensivePort(offensive_strategy(), universe_limit=setup.offensive_universe)]
-    return Runner(q, trader, market, store, notifier or build_notifier(cfg.notifications), risk, cfg.exits,
-                  strategies, rt.now_ms, account_id=setup.account_id, protect_holdings=True, seed=setup.seed,
-                  resume=resume)
+    return build_runner(cfg, q, trader, store, notifier or build_notifier(cfg.notifications), rt.now_ms,
+                        setup.account_id, kill_switch_file=kill_switch_file or project_path(cfg.risk.kill_switch_file),
+                        protect_holdings=True, resume=resume, seed=setup.seed,
+                        offensive_universe=setup.offensive_universe)
 
 
 def drive(runner: Runner, progress: Callable[[int, int, int], None] | None = None,

@@ -85,10 +85,11 @@ class ExitTrigger:
     last: float
 
 
-def exit_price_units(last: float, bid1: float, board: int, tick: int, down_units: int) -> int:
-    """A sell limit that will fill now: EXIT_SLIPPAGE below the best bid, on the tick grid, inside cage and band."""
+def exit_price_units(last: float, bid1: float, board: int, tick: int, down_units: int,
+                     slippage: float = EXIT_SLIPPAGE) -> int:
+    """A sell limit that will fill now: `slippage` below the best bid, on the tick grid, inside cage and band."""
     ref = bid1 if bid1 > 0 else last
-    target = int(np.floor(ref * (1 - EXIT_SLIPPAGE) * ashare.PRICE_SCALE / tick + 1e-9)) * tick
+    target = int(np.floor(ref * (1 - slippage) * ashare.PRICE_SCALE / tick + 1e-9)) * tick
     _, sell_min = ashare.cage_units(np.array([ashare.to_units(last)]), np.array([board]), np.array([tick]))
     smin = -(-int(sell_min[0]) // tick) * tick          # on the grid even if `last` is not
     return max(target, smin, down_units, tick)
@@ -97,8 +98,9 @@ def exit_price_units(last: float, bid1: float, board: int, tick: int, down_units
 class ExitBook:
     """All brackets, evaluated together on each snapshot (numpy over positions)."""
 
-    def __init__(self) -> None:
+    def __init__(self, slippage: float = EXIT_SLIPPAGE) -> None:
         self.brackets: dict[str, Bracket] = {}
+        self.slippage = slippage
 
     def put(self, b: Bracket) -> None:
         """Add or replace the bracket of a position."""
@@ -156,7 +158,7 @@ class ExitBook:
                 last_stage = b.stage >= len(b.take_profit) - 1
                 qty = 0 if last_stage or frac >= 1 else int(b.quantity * frac)
             pu = exit_price_units(float(last[i]), float(bid1[i]), int(snap.board[r]), int(snap.tick[r]),
-                                  int(snap.down_units[r]))
+                                  int(snap.down_units[r]), self.slippage)
             out.append(ExitTrigger(b.code, reason, pu / ashare.PRICE_SCALE, qty, float(last[i])))
         return out
 

@@ -1,21 +1,17 @@
 """What the runner keeps in signals_db to survive a restart: orders (orders table) and exit brackets.
 
-Brackets are stored append-only as signals rows of kind 'bracket' (signal_id 'bkt:<account hash>:<code>:<entry>:<version>',
-the bracket as JSON in factor_scores); the latest version per code wins on load. signals_db has no bracket
-table yet (requested from the DB owner); this keeps the state in the same synced file meanwhile.
+Brackets go to signals_db's exit_brackets table (one row per account, code and entry order; a higher version
+replaces the stored one), the whole bracket as JSON in `state`.
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 
 from loguru import logger
 
 from bridge.exits import SH_TZ, Bracket
 from bridge.orders import Order
-
-BRACKET_KIND = "bracket"
 
 
 def day_bounds_text(trade_date: dt.date) -> tuple[str, str]:
@@ -59,53 +55,44 @@ def load_orders(store, trade_date: dt.date, account_id: str = "") -> list[Order]
 
 
 class BracketJournal:
-    """Append-only bracket versions in the signals table."""
+    """Exit brackets in signals_db's exit_brackets table: one row per (account, code, entry order), version-forward."""
 
     def __init__(self, store, account_id: str = ""):
-        self.store = store
-        # brackets belong to one account (a demo and a live account may share the file); the id is a secret,
-        # so the rows carry a short hash of it
-        self.scope = hashlib.sha1(account_id.encode("utf-8")).hexdigest()[:8]
-        self.version: dict[str, int] = {}
-        self.last_saved: dict[str, str] = {}
+        self.store, self.account_id = store, account_id
+        self.version: dict[tuple[str, str], int] = {}
+        self.last_saved: dict[tuple[str, str], str] = {}
 
     def save(self, b: Bracket, ts_ms: int) -> bool:
         """Store a new version when the bracket changed since the last save."""
+        key = (b.code, b.entry_client_id or "")
         body = json.dumps(b.to_json(), sort_keys=True, ensure_ascii=False)
-        if self.last_saved.get(b.code) == body:
+        if self.last_saved.get(key) == body:
             return False
-        v = self.version.get(b.code, 0) + 1
-        self.version[b.code] = v
-        sid = f"bkt:{self.scope}:{b.code}:{b.entry_client_id or '-'}:{v}"[:64]
-        self.store.record_signal(strategy=b.strategy or "runner", code=b.code, ts=ts_ms, action="sell",
-                                 kind=BRACKET_KIND, signal_id=sid, factor_scores=b.to_json(),
-                                 price=b.entry_price, stop_loss=b.stop_loss or None,
-                                 take_profit=(b.take_profit[b.stage][0] if b.stage < len(b.take_profit) else None),
-                                 reason=f"exit bracket v{v} active={b.active} stage={b.stage}")
-        self.last_saved[b.code] = body
+        v = self.version.get(key, 0) + 1
+        tp = b.take_profit[b.stage][0] if b.stage < len(b.take_profit) else None
+        self.store.record_bracket(b.code, version=v, state=b.to_json(), ts=ts_ms, account_id=self.account_id,
+                                  entry_client_order_id=key[1], active=b.active, stage=b.stage,
+                                  strategy=b.strategy or None, entry_price=b.entry_price,
+                                  stop_loss=b.stop_loss or None, take_profit=tp)
+        self.version[key], self.last_saved[key] = v, body
         return True
 
     def load(self) -> list[Bracket]:
-        """Latest version of every code's bracket (active or not)."""
-        rows = self.store.query("SELECT code, signal_id, factor_scores FROM signals WHERE kind = ? AND signal_id LIKE ? "
-                                "ORDER BY id", (BRACKET_KIND, f"bkt:{self.scope}:%"))
-        latest: dict[str, tuple[int, dict]] = {}
-        for code, sid, fs in rows:
-            try:
-                v = int(sid.rsplit(":", 1)[1])
-                data = json.loads(fs) if isinstance(fs, str) else fs
-            except (ValueError, TypeError, IndexError):
-                logger.warning("bracket row unreadable signal_id={}", sid)
+        """The bracket to watch per code: an active one first, else the latest (stored versions continue)."""
+        best: dict[str, tuple[tuple[bool, int], Bracket]] = {}
+        for row in self.store.load_brackets(self.account_id):
+            if not row.get("state"):
+                logger.warning("bracket row without state code={} entry={}", row["code"], row["entry_client_order_id"])
                 continue
-            if code not in latest or v >= latest[code][0]:
-                latest[code] = (v, data)
-        out = []
-        for code, (v, data) in latest.items():
-            b = Bracket.from_json(data)
-            self.version[code] = v
-            self.last_saved[code] = json.dumps(b.to_json(), sort_keys=True, ensure_ascii=False)
-            out.append(b)
-        return out
+            b = Bracket.from_json(row["state"])
+            b.active = bool(row["active"])
+            key = (row["code"], row["entry_client_order_id"] or "")
+            self.version[key] = int(row["version"])
+            self.last_saved[key] = json.dumps(b.to_json(), sort_keys=True, ensure_ascii=False)
+            rank = (b.active, int(row["ts_ms"] or 0))
+            if row["code"] not in best or rank >= best[row["code"]][0]:
+                best[row["code"]] = (rank, b)
+        return [b for _, b in best.values()]
 
 
 def sh_date(ms: int) -> dt.date:

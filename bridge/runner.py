@@ -44,7 +44,8 @@ class Runner(BrokerSide):
     def __init__(self, q: queue.SimpleQueue, trader: XtTrader, market: XtMarket, store, notifier, risk: RiskGate,
                  exits_cfg, strategies: list, clock: Callable[[], int], *, account_id: str = "",
                  protect_holdings: bool = False, ack_timeout_ms: int = 10_000, exit_reprice_ms: int = 30_000,
-                 seed: int = 0, resume: bool = True):
+                 seed: int = 0, resume: bool = True, exit_slippage: float = 0.005,
+                 reconnect_base_ms: int = 1000, reconnect_cap_ms: int = 60_000):
         self.q, self.trader, self.market, self.store, self.notifier = q, trader, market, store, notifier
         self.risk, self.exits_cfg, self.strategies, self.clock = risk, exits_cfg, strategies, clock
         self.account_id, self.protect_holdings, self.resume = account_id, protect_holdings, resume
@@ -52,10 +53,10 @@ class Runner(BrokerSide):
         self.snap = Snapshot()
         self.portfolio = Portfolio()
         self.om = OrderManager(self.portfolio, ClientIds(20000101))
-        self.exits = ExitBook()
+        self.exits = ExitBook(exit_slippage)
         self.journal = BracketJournal(store, account_id)
-        self.backoff = Backoff(seed=seed)
-        self.market_backoff = Backoff(seed=seed + 1)
+        self.backoff = Backoff(reconnect_base_ms, reconnect_cap_ms, seed=seed)
+        self.market_backoff = Backoff(reconnect_base_ms, reconnect_cap_ms, seed=seed + 1)
         self.trade_date: dt.date | None = None
         self.now_ms = 0
         self.seen_trades: set[str] = set()

@@ -71,26 +71,17 @@ def _run_live(cfg, account: str, args, project_path) -> int:
 
     from bridge import events as E
     from bridge.notify import build_notifier
-    from bridge.risk import RiskGate, RiskLimits
-    from bridge.runner import Runner
-    from bridge.strategy_ports import (
-        LimitUpPort,
-        OffensivePort,
-        limit_up_params,
-        offensive_strategy,
-    )
-    from bridge.xt_market import XtMarket
+    from bridge.wiring import build_runner
     from bridge.xt_trader import XtTrader
     from signals_db.store import Store, require_local_file
 
     require_local_file(cfg.database.sqlite_path, cfg.database.mysql_url, live=True)
     store = Store.open(project_path(cfg.database.sqlite_path), synchronous="FULL")
     q: queue.SimpleQueue = queue.SimpleQueue()
-    runner = Runner(q, XtTrader(cfg.account.userdata_path, account, q.put, account_type=cfg.account.account_type),
-                    XtMarket(q.put), store, build_notifier(cfg.notifications),
-                    RiskGate(RiskLimits.from_config(cfg.risk, project_path(cfg.risk.kill_switch_file))), cfg.exits,
-                    [LimitUpPort(limit_up_params(cfg)), OffensivePort(offensive_strategy())], lambda: int(time.time() * 1000),
-                    account_id=account, protect_holdings=args.protect_holdings, resume=True)
+    trader = XtTrader(cfg.account.userdata_path, account, q.put, account_type=cfg.account.account_type)
+    runner = build_runner(cfg, q, trader, store, build_notifier(cfg.notifications), lambda: int(time.time() * 1000),
+                          account, kill_switch_file=project_path(cfg.risk.kill_switch_file),
+                          protect_holdings=args.protect_holdings, resume=True)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
 

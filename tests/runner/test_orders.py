@@ -153,13 +153,20 @@ def test_bracket_journal_is_per_account_and_keeps_the_latest_version(tmp_path):
     store = Store.open(tmp_path / "s.db")
     live, demo = BracketJournal(store, "8881234567"), BracketJournal(store, "SIMDEMO01")
     b = Bracket("600000.SH", 10.0, 1000, 9.7, [(10.5, 1.0)], 0.02, 10.0, 0, 0, "", 0, True, "s", "Qa")
-    assert live.save(b, 1_763_688_600_000) and not live.save(b, 1_763_688_600_001)     # unchanged: no new row
-    b.high, b.stage = 10.4, 0
+    assert live.save(b, 1_763_688_600_000) and not live.save(b, 1_763_688_600_001)     # unchanged: no new version
+    b.high = 10.4
     assert live.save(b, 1_763_688_600_002)
+    old = Bracket("600000.SH", 9.0, 500, 8.7, [], 0.0, 9.0, 0, 0, "", 0, False, "s", "Q0")   # an earlier, closed one
+    live.save(old, 1_763_688_500_000)
     demo.save(Bracket("510300.SH", 4.0, 100), 1_763_688_600_003)
-    got = BracketJournal(store, "8881234567").load()
-    assert [x.code for x in got] == ["600000.SH"] and got[0].high == 10.4
+    again = BracketJournal(store, "8881234567")
+    got = again.load()
+    assert [(x.code, x.entry_client_id, x.high) for x in got] == [("600000.SH", "Qa", 10.4)]
+    assert again.version[("600000.SH", "Qa")] == 2
+    b.stage = 1
+    assert again.save(b, 1_763_688_600_004) and again.version[("600000.SH", "Qa")] == 3
     assert [x.code for x in BracketJournal(store, "SIMDEMO01").load()] == ["510300.SH"]
-    ids = [r[0] for r in store.query("SELECT signal_id FROM signals WHERE kind = 'bracket'")]
-    assert not any("8881234567" in i for i in ids)                                   # the account id is a secret
+    rows = store.query("SELECT version, stage FROM exit_brackets WHERE account_id = ? AND entry_client_order_id = 'Qa'",
+                       ("8881234567",))
+    assert rows == [(3, 1)]
     store.close()
