@@ -20,7 +20,7 @@ from typing import Any
 
 from loguru import logger
 
-from signals_db.store import Store
+from signals_db.store import Store, add_quarantine
 from signals_db.values import now_text, ts_ms
 
 JOURNAL_VERSION = 1
@@ -67,7 +67,7 @@ def _trade(store: Store, r: Mapping[str, Any]) -> bool:
     return store.record_trade(r["traded_id"], code=r["code"], side=r["side"], price=r["price"],
                               quantity=r["quantity"], ts=r["ts"],
                               **_pick(r, "account_id", "client_order_id", "broker_order_id", "amount", "commission",
-                                      "strategy"))
+                                      "strategy", "trade_date"))
 
 
 def _alert(store: Store, r: Mapping[str, Any]) -> bool:
@@ -141,7 +141,7 @@ def import_journal(store: Store, path: str | os.PathLike) -> ImportReport:
         else:
             rep.duplicates += 1
     with store.transaction():
-        store._conn.execute(  # noqa: SLF001 - bookkeeping row, not synced
+        store._conn.execute(
             "INSERT INTO journal_files (path, offset, lines, recorded_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (path) DO UPDATE SET offset = excluded.offset, lines = excluded.lines, "
             "recorded_at = excluded.recorded_at", (str(p), offset + end, lineno, now_text()))
@@ -152,10 +152,8 @@ def import_journal(store: Store, path: str | os.PathLike) -> ImportReport:
 
 def _quarantine(store: Store, path: Path, lineno: int, raw: bytes, reason: str) -> None:
     with store.transaction():
-        store._conn.execute(  # noqa: SLF001 - the quarantine table is local bookkeeping
-            "INSERT INTO quarantine (source, table_name, row_id, natural_key, payload, reason, created_at) "
-            "VALUES ('journal', NULL, NULL, ?, ?, ?, ?)",
-            (f"{path.name}:{lineno}"[:255], raw.decode("utf-8", "replace"), str(reason)[:1000], now_text()))
+        add_quarantine(store._conn, "journal", None, None, f"{path.name}:{lineno}",
+                       raw.decode("utf-8", "replace"), reason)
     logger.warning("journal line quarantined path={} line={} reason={}", path, lineno, reason)
 
 

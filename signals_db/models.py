@@ -91,6 +91,8 @@ class FinanceData(_Row, Base):
     eps: Mapped[float | None] = mapped_column(Double)  # CNY per share
     pb: Mapped[float | None] = mapped_column(Double)
     pe: Mapped[float | None] = mapped_column(Double)
+    # book value per share, CNY; may be negative (net liabilities), so it is checked as a signed number
+    bps: Mapped[Decimal | None] = mapped_column(PRICE, info={"signed": True})
     dividend_payout: Mapped[float | None] = mapped_column(Double)  # percent of net profit
     dividend_yield: Mapped[float | None] = mapped_column(Double)  # percent
     recorded_at: Mapped[dt.datetime] = mapped_column(TS6)
@@ -223,8 +225,11 @@ class OrderStatusHistory(_Row, Base):
 
 class Trade(_Row, Base):
     __tablename__ = "trades"
-    __table_args__ = (UniqueConstraint("account_id", "traded_id", name="uq_trades_traded_id"), MYSQL_TABLE)
+    # brokers number fills per trading day: the same traded_id comes back on another day for another fill
+    __table_args__ = (
+        UniqueConstraint("account_id", "trade_date", "traded_id", name="uq_trades_day_traded_id"), MYSQL_TABLE)
     account_id: Mapped[str] = mapped_column(String(32), default="")
+    trade_date: Mapped[dt.date] = mapped_column(Date)  # Asia/Shanghai date of the fill time (ts)
     traded_id: Mapped[str] = mapped_column(String(64))
     client_order_id: Mapped[str | None] = mapped_column(String(64), index=True)
     broker_order_id: Mapped[str | None] = mapped_column(String(32))
@@ -279,6 +284,8 @@ class BacktestRun(_Row, Base):
     total_return: Mapped[float | None] = mapped_column(Double)
     max_drawdown: Mapped[float | None] = mapped_column(Double)
     sharpe: Mapped[float | None] = mapped_column(Double)
+    win_rate: Mapped[float | None] = mapped_column(Double)  # fraction of closed trades with a profit, 0..1
+    annual_return: Mapped[float | None] = mapped_column(Double)  # annualised return, fraction
     trades_count: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))  # running / finished / failed
     started_ts: Mapped[dt.datetime | None] = mapped_column(TS)
@@ -339,13 +346,16 @@ class Quarantine(_Row, Base):
     """A row the MySQL server or the journal importer rejected, with the reason; never retried silently."""
 
     __tablename__ = "quarantine"
-    __table_args__ = (MYSQL_TABLE,)
+    # one entry per (source, table, natural key, reason): a row that fails again for the same reason (after
+    # `sync --full` or `--retry-quarantined`) is not added twice; see signals_db.store.quarantine_key
+    __table_args__ = (UniqueConstraint("dedup_key", name="uq_quarantine_dedup"), MYSQL_TABLE)
     source: Mapped[str] = mapped_column(String(16))  # mysql / journal
     table_name: Mapped[str | None] = mapped_column(String(32))
     row_id: Mapped[int | None] = mapped_column(BigInteger)
     natural_key: Mapped[str | None] = mapped_column(String(255))
     payload: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(String(1000))
+    dedup_key: Mapped[str] = mapped_column(String(40))  # sha1 hex of source, table, natural key, reason
     created_at: Mapped[dt.datetime] = mapped_column(TS6)
 
 
@@ -366,4 +376,5 @@ for _t in Base.metadata.sorted_tables:
     for _c in _t.constraints:
         if isinstance(_c, UniqueConstraint):
             NATURAL_KEYS[_t.name] = tuple(col.name for col in _c.columns)
-SYNCED_TABLES = tuple(t for t in NATURAL_KEYS if t != "journal_files")
+LOCAL_ONLY = frozenset({"journal_files", "quarantine"})  # bookkeeping of the local file, never shipped
+SYNCED_TABLES = tuple(t for t in NATURAL_KEYS if t not in LOCAL_ONLY)

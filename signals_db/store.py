@@ -81,6 +81,39 @@ def _derived_id(*parts: Any) -> str:
     return hashlib.sha1("|".join("" if p is None else str(p) for p in parts).encode("utf-8")).hexdigest()[:32]
 
 
+def _with_trade_date(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A trades row with trade_date set: given, or the Asia/Shanghai date of its fill time `ts`."""
+    out = dict(row)
+    if out.get("trade_date") is None and out.get("ts") is not None:
+        try:
+            out["trade_date"] = ts_text(out["ts"])[:10]
+        except ValueError as exc:
+            raise InvalidRow(f"trades.ts = {out['ts']!r} rejected: {exc}") from None
+    return out
+
+
+def quarantine_key(source: str, table_name: str | None, natural_key: str | None, reason: str,
+                   payload: str | None = None) -> str:
+    """Dedup key of a quarantine entry: (source, table, natural key, reason), plus the line for journal entries."""
+    parts = [source or "", table_name or "", natural_key or "", reason or ""]
+    if source == "journal":  # same file:line and reason but other content (file replaced) is another entry
+        parts.append(payload or "")
+    return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def add_quarantine(conn: sqlite3.Connection, source: str, table_name: str | None, row_id: int | None,
+                   natural_key: str | None, payload: str | None, reason: str) -> bool:
+    """Set a row/line aside with its reason (inside the caller's transaction); False if already quarantined."""
+    natural_key = None if natural_key is None else natural_key[:255]
+    reason = str(reason)[:1000]
+    key = quarantine_key(source, table_name, natural_key, reason, payload)
+    cur = conn.execute(
+        "INSERT INTO quarantine (source, table_name, row_id, natural_key, payload, reason, dedup_key, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedup_key) DO NOTHING",
+        (source, table_name, row_id, natural_key, payload, reason, key, now_text()))
+    return cur.rowcount == 1
+
+
 def _lower(value: str, allowed: tuple[str, ...], field: str) -> str:
     v = str(value).strip().lower()
     if v not in allowed:
@@ -177,6 +210,8 @@ class Store:
         """Idempotent upsert of one row of any synced table, in its own transaction; True if stored/changed."""
         if table not in SYNCED_TABLES:
             raise InvalidRow(f"table {table!r} is not a signals_db table; use one of {', '.join(SYNCED_TABLES)}")
+        if table == "trades":
+            row = _with_trade_date(row)
         with self.transaction():
             return self._write(table, row, now_text()) is not None
 
@@ -232,16 +267,22 @@ class Store:
 
     def record_trade(self, traded_id: Any, *, code: str, side: str, price: Any, quantity: int, ts: Any,
                      account_id: str = "", client_order_id: str | None = None, broker_order_id: Any = None,
-                     amount: Any = None, commission: Any = None, strategy: str | None = None) -> bool:
-        """Store a fill once (natural key account_id + traded_id); True if it was new."""
+                     amount: Any = None, commission: Any = None, strategy: str | None = None,
+                     trade_date: Any = None) -> bool:
+        """Store a fill once (natural key account_id + trade_date + traded_id); True if it was new.
+
+        Brokers number fills per trading day, so the key includes the trade date: by default the Asia/Shanghai
+        date of `ts` (the fill time); pass `trade_date` when the broker reports it (QMT's m_strTradeDate).
+        """
         if int(quantity) <= 0:
             raise InvalidRow(f"trades.quantity = {quantity!r} rejected: a fill has a positive quantity")
         row = dict(account_id=account_id, traded_id=str(traded_id), client_order_id=client_order_id,
                    broker_order_id=None if broker_order_id is None else str(broker_order_id), code=code,
                    side=_lower(side, SIDES, "trades.side"), price=price, quantity=quantity,
-                   amount=amount if amount is not None else None, commission=commission, strategy=strategy, ts=ts)
+                   amount=amount if amount is not None else None, commission=commission, strategy=strategy, ts=ts,
+                   trade_date=trade_date)
         with self.transaction():
-            return self._write("trades", row, now_text()) is not None
+            return self._write("trades", _with_trade_date(row), now_text()) is not None
 
     def record_position(self, *, code: str, volume: int, can_use_volume: int, snapshot_ts: Any, account_id: str = "",
                         avg_price: Any = None, market_value: Any = None) -> bool:

@@ -36,10 +36,10 @@ from tenacity import (
 )
 
 from signals_db.models import NATURAL_KEYS, SYNCED_TABLES
-from signals_db.store import connect
+from signals_db.store import add_quarantine, connect
 from signals_db.upsert_sql import mysql_upsert_parts, sqlite_row_literals
 from signals_db.urls import masked, with_password
-from signals_db.values import SPECS, now_text
+from signals_db.values import SPECS
 
 # server errors about a row's content: quarantine the row, go on with the others
 DATA_ERRNOS = frozenset({1048, 1264, 1265, 1292, 1366, 1367, 1406, 1411, 1416, 1452, 3140, 3819, 4025})
@@ -162,7 +162,9 @@ class SyncWorker:
         secret = getattr(database, "mysql_password", None)
         password = secret.get_secret_value() if secret is not None else None
         if sqlite_path is None:
-            from config.loader import project_path  # relative paths in config are relative to the project root
+            from config.loader import (
+                project_path,  # relative paths in config are relative to the project root
+            )
             sqlite_path = project_path(database.sqlite_path)
         if not database.mysql_url:
             raise SyncFatal("no MySQL mirror configured: set database.mysql_url (see docs/database.md)")
@@ -223,6 +225,7 @@ class SyncWorker:
         return rep
 
     def _ship_one_batch(self) -> tuple[int, int]:
+        """(rows shipped, rows quarantined) of one outbox batch."""
         with self._local_lock:
             box = self._local.execute("SELECT id, table_name, row_id FROM outbox ORDER BY id LIMIT ?",
                                       (self.batch_size,)).fetchall()
@@ -256,9 +259,8 @@ class SyncWorker:
             for table, row_id, reason in rejected:
                 self._quarantine(table, row_id, reason)
             for table, row_id in unknown:
-                self._local.execute(
-                    "INSERT INTO quarantine (source, table_name, row_id, reason, created_at) VALUES ('sync', ?, ?, ?, ?)",
-                    (table[:32], row_id, f"outbox names table {table!r}, which this version does not sync", now_text()))
+                add_quarantine(self._local, "sync", table[:32], row_id, None, None,
+                               f"outbox names table {table!r}, which this version does not sync")
             self._local.execute("DELETE FROM outbox WHERE id <= ?", (max_id,))
         shipped = sum(len(rows) for rows in batch.values()) - len(rejected)
         return shipped, len(rejected) + len(unknown)
@@ -330,11 +332,10 @@ class SyncWorker:
         values = self._local.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (row_id,)).fetchone()
         row = dict(zip(cols, values, strict=True))
         key = json.dumps([row[k] for k in NATURAL_KEYS[table]], ensure_ascii=False, default=str)[:255]
-        self._local.execute(
-            "INSERT INTO quarantine (source, table_name, row_id, natural_key, payload, reason, created_at) "
-            "VALUES ('mysql', ?, ?, ?, ?, ?, ?)",
-            (table, row_id, key, json.dumps(row, ensure_ascii=False, default=str), reason[:1000], now_text()))
-        logger.warning("sync quarantined table={} row_id={} key={} reason={}", table, row_id, key, reason)
+        new = add_quarantine(self._local, "mysql", table, row_id, key, json.dumps(row, ensure_ascii=False, default=str),
+                             reason)
+        logger.warning("sync quarantined table={} row_id={} key={} already_quarantined={} reason={}", table, row_id,
+                       key, not new, reason)
 
     @contextmanager
     def _local_tx(self) -> Iterator[None]:

@@ -15,7 +15,18 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Double, Integer, Numeric, SmallInteger, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Double,
+    Integer,
+    Numeric,
+    SmallInteger,
+    String,
+)
 
 from signals_db.models import AMOUNT, Base
 
@@ -133,7 +144,7 @@ def _code(pattern: re.Pattern[str], what: str) -> Callable[[Any], str]:
     return conv
 
 
-def _converter(col_name: str, col_type: Any) -> Callable[[Any], Any]:
+def _converter(col_name: str, col_type: Any, info: Mapping[str, Any] | None = None) -> Callable[[Any], Any]:
     if col_name in STRICT_CODE_COLUMNS:
         return _code(CODE_RE, "a code as QMT writes it (600000.SH, 000001.SZ, 430047.BJ)")
     if col_name in LOOSE_CODE_COLUMNS:
@@ -144,7 +155,8 @@ def _converter(col_name: str, col_type: Any) -> Callable[[Any], Any]:
     if isinstance(t, Date):
         return date_text
     if isinstance(t, Numeric) and not isinstance(t, Double):
-        return _number if t.precision == AMOUNT.precision else _price
+        signed = t.precision == AMOUNT.precision or bool((info or {}).get("signed"))
+        return _number if signed else _price
     if isinstance(t, Double):
         return _number
     if isinstance(t, Boolean):
@@ -165,7 +177,7 @@ class TableSpec:
         table = Base.metadata.tables[name]
         self.name = name
         self.columns: tuple[str, ...] = tuple(c.name for c in table.columns if c.name != "id")
-        self._conv = {c.name: _converter(c.name, c.type) for c in table.columns if c.name != "id"}
+        self._conv = {c.name: _converter(c.name, c.type, c.info) for c in table.columns if c.name != "id"}
         defaults = {c.name: c.default.arg for c in table.columns if c.default is not None and not callable(c.default.arg)}
         self._defaults = {k: self._conv[k](v) for k, v in defaults.items()}
         self.required = frozenset(

@@ -280,8 +280,9 @@ def test_non_finite_value_already_in_the_file_is_quarantined(store, mysql_db, my
     """A row that bypassed the store's checks (older version, hand edit) with an infinite price: quarantined."""
     store.record_trade("ok-1", code="600000.SH", side="buy", price=10, quantity=100, ts=T0)
     with store.transaction():
-        store._conn.execute("INSERT INTO trades (account_id, traded_id, code, side, price, quantity, ts, recorded_at) "
-                            "VALUES ('', 'bad-inf', '600000.SH', 'buy', 9e999, 100, '2025-11-21 09:30:00.000000', ?)",
+        store._conn.execute("INSERT INTO trades (account_id, trade_date, traded_id, code, side, price, quantity, ts, recorded_at) "
+                            "VALUES ('', '2025-11-21', 'bad-inf', '600000.SH', 'buy', 9e999, 100, "
+                            "'2025-11-21 09:30:00.000000', ?)",
                             (now_text(),))
         rid = store._conn.execute("SELECT id FROM trades WHERE traded_id = 'bad-inf'").fetchone()[0]
         store._conn.execute("INSERT INTO outbox (table_name, row_id, created_at) VALUES ('trades', ?, ?)",
