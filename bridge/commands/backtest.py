@@ -88,12 +88,13 @@ def store_run(cfg, run_id: str, args, res, m, started_ms: int) -> None:
     try:
         params = {"script": str(args.script), "mode": args.mode, "period": args.period, "seed": args.seed,
                   "stocks": args.stocks, "etfs": args.etfs, "data": args.data, "universe": args.universe or None,
-                  "win_rate": m.win_rate, "annual_return": m.annual_return, "orders": m.orders}
+                  "orders": m.orders}
         store.record_backtest_run(
             run_id, strategy=Path(args.script).stem[:64], params=params,
             start_date=res.dates[0] if res.dates else None, end_date=res.dates[-1] if res.dates else None,
             initial_cash=m.start_equity, final_value=m.end_equity, total_return=m.total_return,
-            max_drawdown=m.max_drawdown, sharpe=m.sharpe, trades_count=m.trades, status="finished",
+            max_drawdown=m.max_drawdown, sharpe=m.sharpe, win_rate=m.win_rate, annual_return=m.annual_return,
+            trades_count=m.trades, status="finished",
             started_ts=started_ms, finished_ts=int(time.time() * 1000),
             notes=f"QMT emulator, {m.days} days, win rate {m.win_rate:.1%}")
         store.record_backtest_log(run_id, _log_rows(res))
