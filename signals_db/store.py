@@ -414,6 +414,25 @@ class Store:
         logger.info("outbox requeued rows={}", n)
         return n
 
+    def requeue_quarantined(self) -> int:
+        """Queue the rows MySQL rejected for shipping again (e.g. after a column was widened); returns rows queued.
+
+        They stay in quarantine until the sync ships them (then their entries are removed); a row that fails
+        again for the same reason is not quarantined twice. Journal lines cannot be re-queued (no stored row).
+        """
+        with self.transaction():
+            rows = self._conn.execute(
+                "SELECT DISTINCT table_name, row_id FROM quarantine WHERE row_id IS NOT NULL AND table_name IS NOT NULL"
+            ).fetchall()
+            now = now_text()
+            n = 0
+            for table, row_id in rows:
+                if table in SYNCED_TABLES:
+                    self._conn.execute(_OUTBOX_SQL, (table, row_id, now))
+                    n += 1
+        logger.info("outbox requeued quarantined rows={}", n)
+        return n
+
     # ------------------------------------------------------------ reads
 
     def query(self, sql: str, params: tuple | Mapping = ()) -> list[tuple]:

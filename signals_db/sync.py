@@ -90,6 +90,7 @@ class SyncReport:
 
     shipped: int = 0
     quarantined: int = 0
+    released: int = 0  # rows shipped that were in quarantine (re-queued with --retry-quarantined, or rewritten)
     batches: int = 0
     backlog: int = 0
     seconds: float = 0.0
@@ -202,11 +203,12 @@ class SyncWorker:
         t0 = time.perf_counter()
         try:
             while not self._stop.is_set() and (max_batches is None or rep.batches < max_batches):
-                n, q = self._ship_one_batch()
+                n, q, r = self._ship_one_batch()
                 if n == 0 and q == 0:
                     break
                 rep.shipped += n
                 rep.quarantined += q
+                rep.released += r
                 rep.batches += 1
         except SyncFatal as exc:
             rep.error = str(exc)
@@ -220,17 +222,17 @@ class SyncWorker:
         rep.seconds = time.perf_counter() - t0
         self.last_report = rep
         log = logger.warning if rep.error else logger.info
-        log("sync pass shipped={} quarantined={} batches={} backlog={} seconds={:.3f} error={}",
-            rep.shipped, rep.quarantined, rep.batches, rep.backlog, rep.seconds, rep.error)
+        log("sync pass shipped={} quarantined={} released={} batches={} backlog={} seconds={:.3f} error={}",
+            rep.shipped, rep.quarantined, rep.released, rep.batches, rep.backlog, rep.seconds, rep.error)
         return rep
 
-    def _ship_one_batch(self) -> tuple[int, int]:
-        """(rows shipped, rows quarantined) of one outbox batch."""
+    def _ship_one_batch(self) -> tuple[int, int, int]:
+        """(rows shipped, rows quarantined, rows released from quarantine) of one outbox batch."""
         with self._local_lock:
             box = self._local.execute("SELECT id, table_name, row_id FROM outbox ORDER BY id LIMIT ?",
                                       (self.batch_size,)).fetchall()
         if not box:
-            return 0, 0
+            return 0, 0, 0
         max_id = box[-1][0]
         wanted: dict[str, list[int]] = defaultdict(list)
         seen: set[tuple[str, int]] = set()
@@ -261,9 +263,23 @@ class SyncWorker:
             for table, row_id in unknown:
                 add_quarantine(self._local, "sync", table[:32], row_id, None, None,
                                f"outbox names table {table!r}, which this version does not sync")
+            released = self._release_shipped(batch, {(t, r) for t, r, _ in rejected})
             self._local.execute("DELETE FROM outbox WHERE id <= ?", (max_id,))
         shipped = sum(len(rows) for rows in batch.values()) - len(rejected)
-        return shipped, len(rejected) + len(unknown)
+        return shipped, len(rejected) + len(unknown), released
+
+    def _release_shipped(self, batch: dict[str, list[tuple[int, str]]], rejected: set[tuple[str, int]]) -> int:
+        """Remove the quarantine entries of rows that have now shipped; returns how many rows were released."""
+        held = self._local.execute(
+            "SELECT id, table_name, row_id FROM quarantine WHERE source = 'mysql' AND row_id IS NOT NULL").fetchall()
+        if not held:  # the usual case: one cheap query per batch
+            return 0
+        shipped = {(t, rid) for t, rows in batch.items() for rid, _ in rows} - rejected
+        gone = [(qid, t, rid) for qid, t, rid in held if (t, rid) in shipped]
+        for qid, t, rid in gone:
+            self._local.execute("DELETE FROM quarantine WHERE id = ?", (qid,))
+            logger.info("sync released from quarantine table={} row_id={}", t, rid)
+        return len({(t, rid) for _, t, rid in gone})
 
     def _read_rows(self, table: str, ids: list[int]) -> list[tuple[int, str]]:
         """(row id, '(v1,...)' literal) for each id; SQLite renders the literals (see upsert_sql)."""

@@ -19,6 +19,9 @@ def register(sub) -> None:
     p.add_argument("--status", action="store_true", help="only report backlog and quarantine, ship nothing")
     p.add_argument("--full", action="store_true",
                    help="queue every local row again first (a new, empty or restored MySQL mirror); upserts keep it idempotent")
+    p.add_argument("--retry-quarantined", action="store_true",
+                   help="queue the rows MySQL rejected again (e.g. after widening a column); shipped rows leave the "
+                        "quarantine, rows failing again for the same reason are not quarantined twice")
     p.add_argument("--batch-size", type=int, default=None, help="outbox rows per MySQL transaction (default from config)")
     add_target_flags(p)
     p.set_defaults(func=run)
@@ -47,6 +50,9 @@ def run(args) -> int:
                   f"{rep.quarantined} quarantined")
         if args.full and t.mysql_url:
             print(f"queued {store.requeue_all()} row(s) for a full re-sync")
+        if args.retry_quarantined and t.mysql_url:
+            print(f"queued {store.requeue_quarantined()} quarantined row(s) again "
+                  "(journal lines in quarantine cannot be retried: fix the line and re-import)")
         if args.status or not t.mysql_url:
             if not t.mysql_url and not args.status:
                 print("no MySQL mirror configured (database.mysql_url or --mysql-url); local data stays in "
@@ -61,7 +67,8 @@ def run(args) -> int:
                 if rep.error is None and rep.batches == 0:
                     rep.error = worker.ping()  # nothing to ship: still tell whether the mirror is there
                 print(f"sync -> {masked(t.mysql_url)}: shipped {rep.shipped}, quarantined {rep.quarantined}, "
-                      f"backlog {rep.backlog}, {rep.seconds:.2f} s" + (f"; {rep.error}" if rep.error else ""),
+                      + (f"released from quarantine {rep.released}, " if rep.released else "")
+                      + f"backlog {rep.backlog}, {rep.seconds:.2f} s" + (f"; {rep.error}" if rep.error else ""),
                       flush=True)
                 if args.once:
                     return 0 if rep.error is None else 1
