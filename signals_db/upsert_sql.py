@@ -87,7 +87,11 @@ def mysql_upsert(table: str) -> str:
 
 @cache
 def mysql_upsert_parts(table: str) -> tuple[str, str]:
-    """('INSERT INTO t (cols) VALUES ', ' ON DUPLICATE KEY UPDATE ...'): row tuples go in between."""
+    """('INSERT INTO t (cols) VALUES ', ' ON DUPLICATE KEY UPDATE ...'): row tuples go in between.
+
+    VALUES(col), not MySQL 8's row alias (VALUES (...) AS new ... new.col): MariaDB (10.11 here) has no row
+    alias (syntax error 1064), while VALUES() works on MariaDB and, deprecated, on MySQL 8 (docs/database.md).
+    """
     cols = SPECS[table].columns
     head = f"INSERT INTO `{table}` ({', '.join(f'`{c}`' for c in cols)}) VALUES "
     upd = " ON DUPLICATE KEY UPDATE "

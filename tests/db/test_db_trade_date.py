@@ -135,3 +135,19 @@ def test_mysql_upgrade_from_0002_backfills_trade_date_and_dedups_quarantine(mysq
     with eng.connect() as conn:
         assert "trade_date" not in {c["name"] for c in sa.inspect(conn).get_columns("trades")}
     eng.dispose()
+
+
+@pytest.mark.mysql
+def test_mirror_left_at_0002_stops_the_sync_with_the_command_to_run(store, mysql_url):
+    upgrade(mysql_url, "0002")
+    _trade(store, "1", T0)
+    w = SyncWorker(store.path, mysql_url)
+    try:
+        rep = w.sync_once()
+        assert rep.backlog == 1 and "Unknown column 'trade_date'" in rep.error
+        assert "run: python -m bridge db upgrade --url" in rep.error
+        upgrade(mysql_url)
+        rep = w.sync_once()
+        assert (rep.error, rep.shipped, rep.backlog) == (None, 1, 0)
+    finally:
+        w.close()
