@@ -71,8 +71,8 @@ def bench_naive(folder: Path, n: int) -> list[float]:
 
     def one(i: int) -> None:
         with Session(eng) as ses:
-            ses.add(Trade(account_id="", traded_id=f"T{i}", code="600000.SH", side="buy", price=10.5, quantity=100,
-                          ts=now, recorded_at=now))
+            ses.add(Trade(account_id="", trade_date=now.date(), traded_id=f"T{i}", code="600000.SH", side="buy",
+                          price=10.5, quantity=100, ts=now, recorded_at=now))
             ses.commit()
     out = timed(one, n)
     eng.dispose()
