@@ -17,14 +17,14 @@ from qmt_strategies.types import OrderIntent
 
 
 def limit_up_params(cfg) -> ev.LimitUpEtfParams:
-    """LimitUpEtfParams from AppConfig (strategy + signal_evaluation + exits sections)."""
-    s, se, ex = cfg.strategy, cfg.signal_evaluation, cfg.exits
+    """LimitUpEtfParams from AppConfig (strategy + signal_evaluation + limit_up_etf + exits sections)."""
+    s, se, lu, ex = cfg.strategy, cfg.signal_evaluation, cfg.limit_up_etf, cfg.exits
     kw = {"min_weight": s.min_weight, "min_etf_volume": s.min_etf_volume, "min_time_to_close": s.min_time_to_close,
-              "scan_interval": s.scan_interval, "stop_loss_pct": ex.stop_loss_pct, "take_profit_pct": ex.take_profit_pct,
-              "trailing_pct": ex.trailing_pct or 0.0, "exit_time": ex.exit_time + ":00"}
-    kw.update({k: getattr(se, k) for k in ("confidence_high_weight", "confidence_low_weight", "confidence_high_rank",
-                                           "confidence_low_rank", "risk_high_time_seconds", "risk_low_time_seconds",
-                                           "risk_top10_ratio_high", "risk_morning_hour")})
+          "scan_interval": s.scan_interval, "stop_loss_pct": ex.stop_loss_pct, "take_profit_pct": ex.take_profit_pct,
+          "trailing_pct": ex.trailing_pct or 0.0, "exit_time": ex.exit_time + ":00"}
+    kw.update(se.model_dump())
+    kw.update(lu.model_dump())
+    kw["signal_states"] = tuple(lu.signal_states)
     return ev.LimitUpEtfParams(**kw)
 
 

@@ -31,7 +31,7 @@ class LimitUpEtf(Section):
     max_positions: int = Field(5, ge=1, le=50, description="ETF positions opened per day")
     buy_price_ticks: int = Field(2, ge=0, le=20, description="buy limit price = ask1 + this many ticks, capped by the cage and the limit")
     exit_after_days: int = Field(1, ge=1, le=20, description="time exit on this trading day after entry (T+1 earliest)")
-    max_tick_age_ms: int = Field(60_000, ge=3_000, le=3_600_000, description="ticks older than this at scan time are ignored")
+    max_tick_age_ms: int = Field(180_000, ge=3_000, le=3_600_000, description="ticks older than this at scan time are ignored (whole-quote pushes carry only changed codes, so a quiet sealed stock can go minutes without one)")
 
 
 class TradingHours(Section):
