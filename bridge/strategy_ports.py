@@ -184,5 +184,5 @@ class OffensivePort:
         h = self.strategy.holdings.get(fill.code)
         if fill.side == "buy" and h:
             from qmt_strategies.types import ExitPlan
-            return ExitPlan(fill.code, h["entry_price"], h["stop_loss"], h["take_profit"], 0.0, 1, "14:50:00")
+            return ExitPlan(fill.code, h["entry_price"], h["stop_loss"], h["take_profit"], 0.0, 0, "")  # held until TP/SL or decay
         return None

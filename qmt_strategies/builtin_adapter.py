@@ -552,5 +552,5 @@ class OffensiveDriver:
         self.strategy.on_fill(fill)
         h = self.strategy.holdings.get(fill.code)
         if fill.side == "buy" and h:
-            return ExitPlan(fill.code, h["entry_price"], h["stop_loss"], h["take_profit"], 0.0, 1, "14:50:00")
+            return ExitPlan(fill.code, h["entry_price"], h["stop_loss"], h["take_profit"], 0.0, 0, "")  # held until TP/SL or decay
         return None
