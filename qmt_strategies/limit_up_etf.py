@@ -137,8 +137,10 @@ class LimitUpEtfStrategy(object):
         if not len(passing):
             return _EMPTY
         passing = passing[np.argsort(-sc[passing], kind="mergesort")]
-        admitted = [i for i in passing.tolist()
-                    if self.memory.admit(day, snap.codes[srow[i]], snap.codes[erow[i]], int(conf[i]), int(rsk[i]))]
+        codes = snap.codes                     # plain lists: no numpy scalar per pair in this loop
+        admitted = [i for i, s, e_, c, k in zip(passing.tolist(), srow[passing].tolist(), erow[passing].tolist(),
+                                                 conf[passing].tolist(), rsk[passing].tolist())
+                    if self.memory.admit(day, codes[s], codes[e_], int(c), int(k))]
         if not admitted:
             return _EMPTY
         sig_etfs = np.unique(e[admitted])

@@ -59,6 +59,7 @@ class Snapshot(object):
         self._keys = None
         self._rows = None
         self._etf_pos = None
+        self._etf_av = None
         self._contig = None
         self._day_no = 0
         self._watch_sets = {}
@@ -179,10 +180,13 @@ class Snapshot(object):
     def update(self, ticks, now_ms=None):
         """Apply a push {code: tick_dict}; only its rows change. Returns the rows written."""
         keys = list(ticks)
-        if keys != self._keys:
-            self.add_codes(keys)
+        if keys != self._keys:                 # runner pushes carry the changed codes: no per-code Python here
+            try:
+                self._rows = np.fromiter(map(self.index.__getitem__, keys), np.int64, len(keys))
+            except KeyError:
+                self.add_codes(keys)
+                self._rows = np.fromiter(map(self.index.__getitem__, keys), np.int64, len(keys))
             self._keys = keys
-            self._rows = np.fromiter(map(self.index.__getitem__, keys), np.int64, len(keys))
             self._etf_pos = np.nonzero(self.board[self._rows] == ashare.BOARD_ETF)[0]
             r = self._rows
             contiguous = len(r) > 0 and r[-1] - r[0] == len(r) - 1 and bool(np.all(np.diff(r) == 1))
@@ -192,6 +196,7 @@ class Snapshot(object):
         m = len(vals)
         reason = np.zeros(m, np.int8)
         some_quotes = self.quotes == "needed" and not self.full
+        self._etf_av = None
         try:
             cols = self._extract(vals, tf.col, tf.lvl1, tf.book, some_quotes)
         except (TypeError, ValueError, KeyError, IndexError):
@@ -294,15 +299,31 @@ class Snapshot(object):
         self._recompute_limits(rows[good])
 
     def _needed_quotes(self, vals, rows, cols, reason):
-        """quotes='needed': bid1/ask1 of ETF, watched and near-limit rows only; NaN elsewhere. Returns the mask."""
+        """quotes='needed': bid1/ask1 of ETF, watched and near-limit rows only; NaN elsewhere. Returns the mask.
+
+        ETF rows are read with their amount/pvolume in the same pass (kept in self._etf_av for the details)."""
         m = len(vals)
         k = 1.0 - self.near_limit_pct
         dn = self.down[rows]
-        need = ((cols["high"] >= self.up[rows] * k) | ((dn > 0) & (cols["low"] * k <= dn)) | self.watch[rows] |
-                (self.board[rows] == ashare.BOARD_ETF))
-        p = np.nonzero(need)[0]
+        is_etf = np.zeros(m, bool)
+        is_etf[self._etf_pos] = True
+        other = ((cols["high"] >= self.up[rows] * k) | ((dn > 0) & (cols["low"] * k <= dn)) | self.watch[rows])
+        need = other | is_etf
         cols["bid"] = np.full((m, 1), np.nan)
         cols["ask"] = np.full((m, 1), np.nan)
+        p_etf, p_other = self._etf_pos, np.nonzero(other & ~is_etf)[0]
+        try:
+            if len(p_etf):
+                b, a, amount, volume = tf.quotes_av(tf.pick(vals, p_etf))
+                cols["bid"][p_etf, 0], cols["ask"][p_etf, 0] = b, a
+                self._etf_av = {"amount": amount, "volume": volume}
+            if len(p_other):
+                sub = tf.pick(vals, p_other)
+                cols["bid"][p_other, 0], cols["ask"][p_other, 0] = tf.lvl1(sub, tf.G_BID), tf.lvl1(sub, tf.G_ASK)
+            return need
+        except (TypeError, ValueError, KeyError, IndexError):
+            self._etf_av = None
+        p = np.nonzero(need)[0]
         if len(p):
             sub = tf.pick(vals, p)
             try:
@@ -343,7 +364,11 @@ class Snapshot(object):
         a1 = np.rint(self.ask[r_ok, 0] * ashare.PRICE_SCALE)
         want = okpos[(b1 == self.up_units[r_ok]) | (a1 == self.down_units[r_ok]) | self.watch[r_ok]]
         epos = self._etf_pos[reason[self._etf_pos] == 0] if len(self._etf_pos) else self._etf_pos
-        if len(epos):
+        if len(epos) and self._etf_av is not None:      # read with the quotes (quotes='needed')
+            keep = reason[self._etf_pos] == 0
+            self._store(rows, epos, np.zeros(len(epos), np.int8), reason,
+                        {k: v[keep] for k, v in self._etf_av.items()})
+        elif len(epos):
             sub = tf.pick(vals, epos)
             sub_reason = np.zeros(len(sub), np.int8)
             try:
@@ -358,7 +383,9 @@ class Snapshot(object):
             sub = tf.pick(vals, want)
             sub_reason = np.zeros(len(sub), np.int8)
             try:
-                cols = self._details(sub, tf.col, tf.book)
+                cols = tf.details(sub)
+                cols["bid_vol"] *= self.book_lot
+                cols["ask_vol"] *= self.book_lot
             except (TypeError, ValueError, KeyError, IndexError):
                 g = tf.slow_getters(sub_reason)
                 cols = self._details(sub, g[0], g[2])

@@ -23,6 +23,8 @@ G_ASKV = itemgetter("askVol")
 G_FIRST = itemgetter(0)
 G_FIVE = itemgetter(slice(0, 5))
 BOOK_FIELDS = ((G_BID, "bid"), (G_ASK, "ask"), (G_BIDV, "bid_vol"), (G_ASKV, "ask_vol"))
+G_QUOTE_AV = itemgetter("bidPrice", "askPrice", "amount", "pvolume")
+G_DETAILS = itemgetter(*([k for k, _ in DETAIL_FIELDS] + ["bidPrice", "askPrice", "bidVol", "askVol"]))
 BOOK_KEYS = {G_BID: "bidPrice", G_ASK: "askPrice", G_BIDV: "bidVol", G_ASKV: "askVol"}
 _G = dict((k, itemgetter(k)) for k in ("time", "lastPrice", "high", "low", "open", "lastClose",
                                        "amount", "pvolume", "volume", "stockStatus"))
@@ -49,6 +51,38 @@ def book(vals, getter):
     n = len(vals)
     flat = np.fromiter(map(pos, chain.from_iterable(map(G_FIVE, map(getter, vals)))), np.float64, n * LEVELS)
     return flat.reshape(n, LEVELS)
+
+
+def quotes_av(vals):
+    """bid1, ask1, amount, pvolume of each dict in one pass over the dicts (raises like `col`/`lvl1`)."""
+    n = len(vals)
+    if not n:
+        e = np.zeros(0)
+        return e, e, e, e
+    b, a, am, pv = zip(*map(G_QUOTE_AV, vals))
+    return (np.fromiter(map(pos, map(G_FIRST, b)), np.float64, n),
+            np.fromiter(map(pos, map(G_FIRST, a)), np.float64, n),
+            np.fromiter(map(pos, am), np.float64, n), np.fromiter(map(pos, pv), np.float64, n))
+
+
+def details(vals):
+    """{name: column} of DETAIL_FIELDS and (n, 5) books of BOOK_FIELDS, one pass over the dicts."""
+    n = len(vals)
+    cols = {}
+    if not n:
+        for _, name in DETAIL_FIELDS:
+            cols[name] = np.zeros(0)
+        for _, name in BOOK_FIELDS:
+            cols[name] = np.zeros((0, LEVELS))
+        return cols
+    parts = tuple(zip(*map(G_DETAILS, vals)))
+    for j, (_, name) in enumerate(DETAIL_FIELDS):
+        cols[name] = np.fromiter(map(pos, parts[j]), np.float64, n)
+    for j, (_, name) in enumerate(BOOK_FIELDS):
+        seq = parts[len(DETAIL_FIELDS) + j]
+        cols[name] = np.fromiter(map(pos, chain.from_iterable(map(G_FIVE, seq))), np.float64,
+                                 n * LEVELS).reshape(n, LEVELS)
+    return cols
 
 
 def pick(vals, positions):
