@@ -50,6 +50,8 @@ _SQLITE_IN_CHUNK = 900
 _MAX_STATEMENT = 1_000_000  # bytes of row literals per INSERT (server max_allowed_packet is 16 MB by default)
 # strict: a bad value is an error, not a silent truncation; no backslash escapes: SQLite's quote() literals
 SQL_MODE = "STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_BACKSLASH_ESCAPES"
+SESSION_WAIT_TIMEOUT_S = 300   # server drops a silent session of ours after this long (default: 8 h)
+LOCK_WAIT_TIMEOUT_S = 20       # a blocked upsert errors out and is retried (default: 50 s)
 
 
 def _errno(exc: BaseException) -> int | None:
@@ -103,11 +105,19 @@ class SyncReport:
 
 
 def mysql_engine(url: str, password: str | None = None, *, connect_timeout: int = 5, io_timeout: int = 30):
-    """A pooled engine for the mirror: strict SQL mode (bad values are errors, not silent truncation), timeouts."""
+    """A pooled engine for the mirror: strict SQL mode (bad values are errors, not silent truncation), timeouts.
+
+    A network cut can leave the server holding our session (it never saw the TCP close) with its transaction and
+    locks until wait_timeout, 8 hours by default: the re-shipped rows would then wait on those locks. The session's
+    wait_timeout is therefore short (idle pooled connections are re-checked by pre-ping), and a lock wait fails
+    fast so the retry loop, not the server, decides how long to keep trying.
+    """
     return create_engine(
-        with_password(url, password), pool_pre_ping=True, pool_size=1, max_overflow=1, pool_recycle=1800,
+        with_password(url, password), pool_pre_ping=True, pool_size=1, max_overflow=1,
+        pool_recycle=SESSION_WAIT_TIMEOUT_S - 60,
         connect_args={"connect_timeout": connect_timeout, "read_timeout": io_timeout, "write_timeout": io_timeout,
-                      "init_command": f"SET SESSION sql_mode='{SQL_MODE}'"})
+                      "init_command": f"SET SESSION sql_mode='{SQL_MODE}', wait_timeout={SESSION_WAIT_TIMEOUT_S}, "
+                                      f"innodb_lock_wait_timeout={LOCK_WAIT_TIMEOUT_S}"})
 
 
 def _execute_rows(conn, table: str, literals: list[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+import warnings
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ def mysql_server_url() -> str:
 
 
 @pytest.fixture
-def mysql_url(mysql_server_url: str):
+def mysql_url(mysql_server_url: str, request):
     """A fresh, empty utf8mb4 database on the real server for one test; dropped afterwards."""
     import sqlalchemy as sa
 
@@ -58,6 +59,28 @@ def mysql_url(mysql_server_url: str):
     try:
         yield f"{mysql_server_url}{name}?charset=utf8mb4"
     finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+        leaked = _drop_database(admin, name)
         admin.dispose()
+        if leaked:
+            warnings.warn(f"{request.node.nodeid} left {leaked} MySQL connection(s) open on its database (killed)")
+
+
+def _drop_database(admin, name: str) -> int:
+    """Drop a test database even if a test left a connection in an open transaction on it.
+
+    An idle connection holding a metadata lock would make DROP DATABASE wait for lock_wait_timeout (a day by
+    default) and hang the run; its owner is gone or leaked, so it is killed first and the drop is bounded.
+    """
+    import sqlalchemy as sa
+
+    with admin.begin() as conn:
+        conn.execute(sa.text("SET SESSION lock_wait_timeout = 60"))
+        leftovers = conn.execute(sa.text("SELECT id FROM information_schema.processlist "
+                                         "WHERE db = :db AND id <> CONNECTION_ID()"), {"db": name}).scalars().all()
+        for pid in leftovers:
+            try:
+                conn.execute(sa.text(f"KILL {int(pid)}"))
+            except sa.exc.DBAPIError:
+                pass  # it ended by itself meanwhile
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+    return len(leftovers)

@@ -154,3 +154,19 @@ def test_stalled_network_is_noticed_by_timeouts_and_recovers(store, proxy, mysql
     finally:
         w.close()
     assert mysql_rows(mysql_engine, "SELECT COUNT(*) FROM trades")[0][0] == 120
+
+
+@pytest.mark.mysql
+def test_sync_sessions_are_short_lived_on_the_server(mysql_url):
+    """An orphaned sync session (network cut the server never noticed) must not keep its locks for hours."""
+    from signals_db.sync import LOCK_WAIT_TIMEOUT_S, SESSION_WAIT_TIMEOUT_S, mysql_engine
+
+    eng = mysql_engine(mysql_url)
+    try:
+        with eng.connect() as conn:
+            wait, lock = conn.exec_driver_sql("SELECT @@session.wait_timeout, @@session.innodb_lock_wait_timeout").one()
+            mode = conn.exec_driver_sql("SELECT @@session.sql_mode").scalar_one()
+    finally:
+        eng.dispose()
+    assert (int(wait), int(lock)) == (SESSION_WAIT_TIMEOUT_S, LOCK_WAIT_TIMEOUT_S)
+    assert "NO_BACKSLASH_ESCAPES" in mode and "STRICT_ALL_TABLES" in mode
