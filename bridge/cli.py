@@ -7,7 +7,9 @@ import pkgutil
 import sys
 
 import bridge.commands
-from config.loader import ConfigError
+from bridge.logsetup import setup_logging
+from config.loader import ConfigError, load_config, secret_values
+from config.schema import Logging
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +29,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _logging_from_config(path: str | None) -> None:
+    """Console + rotating file as configured, secrets masked; console only if the config cannot be read
+    (the command that needs the config reports why, in one sentence)."""
+    try:
+        cfg = load_config(path)
+    except ConfigError:
+        setup_logging(Logging(file=None))
+        return
+    setup_logging(cfg.logging, secret_values(cfg))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the chosen command, turn user errors into one sentence and exit code 2."""
     parser = build_parser()
@@ -34,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    _logging_from_config(args.config)
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:

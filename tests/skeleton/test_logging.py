@@ -28,3 +28,24 @@ def test_file_log_has_context_and_no_secret(tmp_path):
     assert "8800123456" not in text and "topsecret" not in text
     assert "order placed account=***" in text
     assert "client_id=c42" in text and "code=600000.SH" in text
+
+
+def test_cli_commands_log_to_the_configured_file_without_secrets(tmp_path):
+    """Every `python -m bridge` command logs per config (console + file), secrets registered with the masker."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    log = tmp_path / "bridge.log"
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(f"logging:\n  file: {log}\n  level: DEBUG\n", encoding="utf-8")
+    env = dict(os.environ, SIGNALS_MYSQL_PASSWORD="Sup3rSecretPw")
+    proc = subprocess.run([sys.executable, "-m", "bridge", "--config", str(settings), "sync", "--once",
+                           "--sqlite", str(tmp_path / "s.db"), "--mysql-url", "mysql+pymysql://trader@127.0.0.1:9/signals"],
+                          cwd=root, capture_output=True, text=True, timeout=120, env=env)
+    text = log.read_text(encoding="utf-8")
+    assert "sync pass" in text and "store migrated" in text
+    for out in (text, proc.stdout, proc.stderr):
+        assert "Sup3rSecretPw" not in out
