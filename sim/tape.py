@@ -237,7 +237,8 @@ class TapeRecorder:
                 if code not in self._index:
                     self._index[code] = len(self._index)
                     self._writer.codes.append(code)
-            g = lambda key, cast=float: np.array([cast(t.get(key) or 0) for _, t in rows])
+            def g(key, cast=float, rows=rows):
+                return np.array([cast(t.get(key) or 0) for _, t in rows])
             f = Frame(time_ms=int(times.max()), idx=np.array([self._index[c] for c, _ in rows], dtype=np.int64),
                       last=g("lastPrice"), open=g("open"), high=g("high"), low=g("low"), pre=g("lastClose"),
                       amount=g("amount"), volume=g("volume", int), pvolume=g("pvolume", int),

@@ -53,7 +53,8 @@ def test_kill_cli_on_status_off(tmp_path):
     (tmp_path / "settings.yaml").write_text(f"risk:\n  kill_switch_file: {kill}\nlogging:\n  file: null\n",
                                              encoding="utf-8")
     base = [sys.executable, "-m", "bridge", "--config", str(tmp_path / "settings.yaml"), "kill"]
-    run = lambda *a: subprocess.run(base + list(a), cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    def run(*a):
+        return subprocess.run(base + list(a), cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
     assert run("--reason", "drill").returncode == 0 and kill.exists() and "drill" in kill.read_text()
     assert "ON" in run("--status").stdout
     assert run("--off").returncode == 0 and not kill.exists()

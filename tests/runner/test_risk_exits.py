@@ -77,7 +77,8 @@ def _book(b: Bracket, last: float, pre: float = 10.0, now=T0, sellable=1000):
 def test_stop_loss_take_profit_trailing_and_time():
     cfg = Exits(stop_loss_pct=0.03, take_profit_pct=0.05, trailing_pct=0.02, exit_time="14:50")
     d = dt.date(2025, 11, 21)
-    mk = lambda: bracket_from_defaults("600000.SH", 10.0, 1000, cfg, d)
+    def mk():
+        return bracket_from_defaults("600000.SH", 10.0, 1000, cfg, d)
     _, t = _book(mk(), 9.69)
     assert [x.reason for x in t] == ["stop_loss"] and t[0].quantity == 0
     assert 9.0 <= t[0].price <= 9.69

@@ -51,7 +51,8 @@ def quote(code, k_last, seal, vol_lots, rng_vols):
     else:
         asks = [(last_t + 1 + i, rng_vols[i]) for i in range(5) if last_t + 1 + i <= up_t]
         bids = [(last_t - i, rng_vols[i]) for i in range(5) if last_t - i >= dn_t]
-    pad = lambda xs: xs + [0] * (5 - len(xs))
+    def pad(xs):
+        return xs + [0] * (5 - len(xs))
     return {"time": 0, "lastPrice": last_t / div, "open": last_t / div, "high": last_t / div, "low": last_t / div,
             "lastClose": pre, "amount": 0.0, "volume": vol_lots, "pvolume": vol_lots * 100, "stockStatus": 0,
             "openInt": 13, "transactionNum": 0, "lastSettlementPrice": 0.0, "settlementPrice": 0.0, "pe": 0.0,
