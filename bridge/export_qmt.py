@@ -89,7 +89,7 @@ def module_closure(roots: list[str]) -> list[tuple[str, str]]:
     return order
 
 
-_ABS_IMPORT = re.compile(r"^(\s*)(from|import)\s+qmt_strategies\b", re.M)
+_ABS_IMPORT = re.compile(r"^(\s*)(from|import)\s+qmt_strategies\b", re.MULTILINE)
 
 
 def rename_imports(src: str) -> str:

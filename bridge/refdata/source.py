@@ -157,7 +157,7 @@ def fetch(fn: str, **kwargs) -> pd.DataFrame:
         raise SourceChanged(f"akshare has no function {fn}; install akshare 1.19.5 (pinned in requirements.txt)")
     try:
         df = func(**kwargs)
-    except Exception as exc:  # noqa: BLE001 - any failure of the remote call is reported as one sentence
+    except Exception as exc:
         if _is_network_error(exc) and not isinstance(exc, ValueError):   # JSONDecodeError: a reply, not JSON
             logger.warning("refdata source unreachable fn={} args={} error={}", fn, kwargs, type(exc).__name__)
             raise SourceUnreachable(
