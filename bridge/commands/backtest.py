@@ -40,8 +40,11 @@ def _prepare(args, cfg, work: Path) -> None:
         if not Path(args.script).exists():
             raise FileNotFoundError(f"script {args.script} not found; pass a QMT script file or one of "
                                     f"{', '.join(STRATEGY_NAMES)}")
-    args.period = args.period or "1d"
     text = Path(args.script).read_bytes()
+    if args.period is None and EXPORT_MARKER.encode() in text and b"LimitUpEtfStrategy" in text:
+        args.period = "tick"   # an exported limit-up ETF script decides on live ticks: daily bars would never trade
+        print("period: tick (the limit-up ETF strategy reacts to ticks; pass --period to override)")
+    args.period = args.period or "1d"
     if EXPORT_MARKER.encode() in text:                 # an exported script: account, folders, ETF baskets
         from sim.world import SimConfig, World
 

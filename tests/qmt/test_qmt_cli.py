@@ -61,3 +61,20 @@ def test_qmt_refdata_sim_writes_files_atomically(tmp_path):
     assert len(ind) == 40 and all(not k.startswith("SW1") for k in ind.values())
     assert "watch_etfs" in watch
     assert not list(out.glob("*.tmp"))
+
+
+def test_exported_limit_up_script_backtests_on_ticks_by_default(tmp_path):
+    """An exported limit-up ETF script would never trade on daily bars: backtest picks tick mode for it."""
+    script = tmp_path / "lu.py"
+    r = subprocess.run([PY, "-m", "bridge", "export-qmt", "--strategy", "limit_up_etf", "--out", str(script)],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "r.json"
+    r = subprocess.run([PY, "-m", "bridge", "backtest", str(script), "--start", "20241104", "--end", "20241104",
+                        "--stocks", "400", "--etfs", "40", "--limit-ups", "6", "--no-db",
+                        "--report", str(tmp_path / "r.html"), "--json", str(out)],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "period: tick" in r.stdout
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["metrics"]["orders"] >= 1 and doc["metrics"]["trades"] >= 1
