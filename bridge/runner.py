@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import queue
 import threading
 import time
@@ -205,7 +206,16 @@ class Runner(BrokerSide):
 
     def _on_quotes(self, ev: E.Quotes) -> None:
         t_in = time.perf_counter_ns()
-        self._quotes(ev, t_in)
+        # no cyclic-GC pass inside tick -> intent: a push's thousands of fresh dicts trigger young-generation
+        # passes (~1 ms each at 5,500 codes) and every ~125 pushes a full one (~85 ms); they run between pushes
+        paused = gc.isenabled()
+        if paused:
+            gc.disable()
+        try:
+            self._quotes(ev, t_in)
+        finally:
+            if paused:
+                gc.enable()
         self.quote_proc_ns.append(time.perf_counter_ns() - t_in)
 
     def _quotes(self, ev: E.Quotes, t_in: int) -> None:

@@ -59,6 +59,7 @@ class Snapshot(object):
         self._keys = None
         self._rows = None
         self._etf_pos = None
+        self._etf_pick = None
         self._etf_av = None
         self._contig = None
         self._day_no = 0
@@ -188,6 +189,7 @@ class Snapshot(object):
                 self._rows = np.fromiter(map(self.index.__getitem__, keys), np.int64, len(keys))
             self._keys = keys
             self._etf_pos = np.nonzero(self.board[self._rows] == ashare.BOARD_ETF)[0]
+            self._etf_pick = tf.picker(self._etf_pos)
             r = self._rows
             contiguous = len(r) > 0 and r[-1] - r[0] == len(r) - 1 and bool(np.all(np.diff(r) == 1))
             self._contig = slice(int(r[0]), int(r[-1]) + 1) if contiguous else None
@@ -257,9 +259,9 @@ class Snapshot(object):
     def _extract(self, vals, col, lvl1, book, some_quotes=False):
         cols = {}
         if col is tf.col:                      # fast path: one pass for the scalars, one each for bid1/ask1
-            a = tf.multi(vals, tf.G_ROW4, 4)
+            a = tf.multi(vals, tf.G_ROW4, 4).T.copy()       # contiguous columns: faster checks below
             for j, (_, name) in enumerate(tf.ROW_FIELDS):
-                cols[name] = a[:, j]
+                cols[name] = a[j]
             if some_quotes:
                 return cols
             if not self.full:
@@ -314,7 +316,7 @@ class Snapshot(object):
         p_etf, p_other = self._etf_pos, np.nonzero(other & ~is_etf)[0]
         try:
             if len(p_etf):
-                b, a, amount, volume = tf.quotes_av(tf.pick(vals, p_etf))
+                b, a, amount, volume = tf.quotes_av(self._etf_pick(vals))
                 cols["bid"][p_etf, 0], cols["ask"][p_etf, 0] = b, a
                 self._etf_av = {"amount": amount, "volume": volume}
             if len(p_other):
@@ -341,20 +343,24 @@ class Snapshot(object):
         bid1, ask1 = cols["bid"][:, 0], cols["ask"][:, 0]
         if known is not None:                # quotes='needed': quotes not read are unknown, not errors
             bid1, ask1 = np.where(known, bid1, 0.0), np.where(known, ask1, 0.0)
+        # the checks below only decide rows that are not NaN (NaN rows are R_NAN whatever they say), so
+        # min/max over several fields equal the per-field comparisons they replace
         nan = ~np.isfinite(last + high + low + t + bid1 + ask1)
-        bad = np.where(nan, tf.R_NAN, 0)
-        nonpos = (last <= 0) | (high <= 0) | (low <= 0) | (bid1 < 0) | (ask1 < 0) | (t <= 0)
-        bad = np.where((bad == 0) & nonpos, tf.R_NONPOS, bad)
+        lo_all = np.minimum(np.minimum(last, high), np.minimum(low, t))
+        nonpos = (lo_all <= 0) | (np.minimum(bid1, ask1) < 0)
         stale = t < self.time[rows]
         if now_ms is not None and self.max_age_ms:
             stale |= t < (now_ms - self.max_age_ms)
-        bad = np.where((bad == 0) & stale, tf.R_STALE, bad)
         up = self.up[rows] + 1e-9
         dn = self.down[rows] - 1e-9
-        band = (high > up) | (low < dn) | (last > up) | (last < dn) | (low > high) | (bid1 > up) | (ask1 > up)
+        band = ((np.maximum(np.maximum(high, last), np.maximum(bid1, ask1)) > up) |
+                (np.minimum(low, last) < dn) | (low > high))
         band |= ((bid1 > 0) & (bid1 < dn)) | ((ask1 > 0) & (ask1 < dn))
-        bad = np.where((bad == 0) & band, tf.R_BAND, bad)
-        np.copyto(reason, bad, where=reason == 0, casting="unsafe")
+        bad = np.zeros(len(reason), np.int8)
+        for mask, code in ((band, tf.R_BAND), (stale, tf.R_STALE), (nonpos, tf.R_NONPOS), (nan, tf.R_NAN)):
+            if mask.any():                   # later codes take precedence: NaN, non-positive, stale, band
+                bad[mask] = code
+        np.copyto(reason, bad, where=reason == 0)
 
     # ---- detail fields (amount, volume, open, status, 5-level book) -------------------------------
     def _eager_details(self, vals, rows, okpos, reason):
@@ -369,7 +375,7 @@ class Snapshot(object):
             self._store(rows, epos, np.zeros(len(epos), np.int8), reason,
                         {k: v[keep] for k, v in self._etf_av.items()})
         elif len(epos):
-            sub = tf.pick(vals, epos)
+            sub = self._etf_pick(vals) if len(epos) == len(self._etf_pos) else tf.pick(vals, epos)
             sub_reason = np.zeros(len(sub), np.int8)
             try:
                 av = tf.multi(sub, tf.G_AV, 2)

@@ -85,6 +85,15 @@ def details(vals):
     return cols
 
 
+def picker(positions):
+    """A reusable `pick` for fixed positions (builds the C getter once per key set, not per push)."""
+    p = positions.tolist()
+    if len(p) < 2:
+        return lambda vals: [vals[i] for i in p]
+    g = itemgetter(*p)
+    return lambda vals: list(g(vals))
+
+
 def pick(vals, positions):
     """The dicts at some positions of the push (C-speed for many)."""
     p = positions.tolist()
