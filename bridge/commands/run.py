@@ -91,6 +91,7 @@ def _run_live(cfg, account: str, args, project_path) -> int:
 
     threading.Thread(target=ticker, name="ticker", daemon=True).start()
     runner.start()
+    _freeze_startup_objects()
     logger.info("runner live started")
     try:
         runner.run_forever(stop)
@@ -98,6 +99,15 @@ def _run_live(cfg, account: str, args, project_path) -> int:
         runner.stop()
         store.close()
     return 0
+
+
+def _freeze_startup_objects() -> None:
+    """Instrument details, baskets and reconciled state loaded at start live all day: moving them out of the
+    cyclic GC's view keeps full collections (measured up to ~100 ms at 5,500 codes) off the tick path."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def _run_sim(cfg, args, project_path) -> int:
@@ -120,6 +130,7 @@ def _run_sim(cfg, args, project_path) -> int:
     runner = make_runner(cfg, rt, store, setup, resume=True)
     runner.protect_holdings = args.protect_holdings or runner.protect_holdings
     runner.start()
+    _freeze_startup_objects()
     drive(runner)
     runner._check_equity()
     from bridge.demo import DayResult
