@@ -6,20 +6,16 @@ Loaded by `load_offensive()` / `load_sector_etfs()` (same one-sentence errors as
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-_CODE = re.compile(r"^\d{6}\.(SH|SZ|BJ)$")
+from config.schema import _CODE
+from config.schema import Section as _Section
 CONFIG_DIR = Path(__file__).resolve().parent
 DEFAULT_OFFENSIVE = CONFIG_DIR / "offensive.yaml"
 DEFAULT_SECTOR_ETFS = CONFIG_DIR / "sector_etfs.yaml"
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class FactorWeights(_Section):
