@@ -190,8 +190,7 @@ class XtTrader:
             return -1
         tag = next(self._tags)
         put = self.put
-        self.trader.query_stock_orders_async(
-            self.account, lambda res: put(E.QueryResult(tag, "orders", tuple(E.OrderUpdate.of(o) for o in res or ()))))
+        self._ask_orders(tag)
         self.trader.query_stock_trades_async(
             self.account, lambda res: put(E.QueryResult(tag, "trades", tuple(E.TradeUpdate.of(t) for t in res or ()))))
         self.trader.query_stock_positions_async(
@@ -206,7 +205,10 @@ class XtTrader:
         if not self.connected or self.trader is None:
             return -1
         tag = next(self._tags)
+        self._ask_orders(tag)
+        return tag
+
+    def _ask_orders(self, tag: int) -> None:
         put = self.put
         self.trader.query_stock_orders_async(
             self.account, lambda res: put(E.QueryResult(tag, "orders", tuple(E.OrderUpdate.of(o) for o in res or ()))))
-        return tag

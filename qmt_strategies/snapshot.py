@@ -274,12 +274,7 @@ class Snapshot(object):
             if some_quotes:
                 return cols
         if self.full:
-            for k, name in tf.DETAIL_FIELDS:
-                cols[name] = col(vals, k)
-            for g, name in tf.BOOK_FIELDS:
-                cols[name] = book(vals, g)
-            cols["bid_vol"] *= self.book_lot
-            cols["ask_vol"] *= self.book_lot
+            cols.update(self._details(vals, col, book))
         else:
             cols["bid"] = lvl1(vals, tf.G_BID)[:, None]
             cols["ask"] = lvl1(vals, tf.G_ASK)[:, None]
