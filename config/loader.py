@@ -4,12 +4,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from config.schema import SECRET_ENV, AppConfig, StocksFile
+
+M = TypeVar("M", bound=BaseModel)
 
 CONFIG_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = CONFIG_DIR.parent
@@ -136,13 +138,18 @@ def load_config(path: str | os.PathLike | None = None, *, local_path: str | os.P
     return cfg
 
 
+def load_file(model: type[M], path: str | os.PathLike) -> M:
+    """Read one YAML file and validate it against `model`; ConfigError (one sentence) when it is wrong."""
+    p = Path(path)
+    data = _read_yaml(p)
+    out = _validate(model, data, [(p, data)])
+    assert isinstance(out, model)
+    return out
+
+
 def load_stocks(path: str | os.PathLike | None = None) -> StocksFile:
     """Read and validate stocks.yaml (my_stocks, watch_etfs)."""
-    p = Path(path) if path else DEFAULT_STOCKS
-    data = _read_yaml(p)
-    out = _validate(StocksFile, data, [(p, data)])
-    assert isinstance(out, StocksFile)
-    return out
+    return load_file(StocksFile, path or DEFAULT_STOCKS)
 
 
 def secret_values(cfg: AppConfig) -> list[str]:

@@ -134,21 +134,13 @@ class SectorEtfsFile(_Section):
 
 def load_offensive(path: str | os.PathLike | None = None) -> OffensiveFile:
     """Read and validate config/offensive.yaml; ConfigError (one sentence) when it is wrong."""
-    from config.loader import _read_yaml, _validate
+    from config.loader import load_file
 
-    p = Path(path) if path else DEFAULT_OFFENSIVE
-    data = _read_yaml(p)
-    out = _validate(OffensiveFile, data, [(p, data)])
-    assert isinstance(out, OffensiveFile)
-    return out
+    return load_file(OffensiveFile, path or DEFAULT_OFFENSIVE)
 
 
 def load_sector_etfs(path: str | os.PathLike | None = None) -> SectorEtfsFile:
-    """Read and validate the sector ETF table."""
-    from config.loader import _read_yaml, _validate, project_path
+    """Read and validate the sector ETF table (a relative path is taken from the project root)."""
+    from config.loader import load_file, project_path
 
-    p = project_path(path) if path else DEFAULT_SECTOR_ETFS
-    data = _read_yaml(p)
-    out = _validate(SectorEtfsFile, data, [(p, data)])
-    assert isinstance(out, SectorEtfsFile)
-    return out
+    return load_file(SectorEtfsFile, project_path(path) if path else DEFAULT_SECTOR_ETFS)
