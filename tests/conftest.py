@@ -25,6 +25,16 @@ def _server_url() -> str:
     return f"{scheme}://{host}/"
 
 
+@pytest.fixture
+def store(tmp_path):
+    """A new local signals_db store (SQLite, migrated) in a temporary folder."""
+    from signals_db.store import Store
+
+    s = Store.open(tmp_path / "signals.db")
+    yield s
+    s.close()
+
+
 def _unreachable(reason: str):
     if os.environ.get("CI"):
         pytest.fail(f"MySQL required under CI but unreachable: {reason}", pytrace=False)

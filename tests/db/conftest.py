@@ -6,16 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from signals_db.migrate import upgrade
-from signals_db.store import Store
 from tests.db.tcpproxy import TcpProxy
-
-
-@pytest.fixture
-def store(tmp_path):
-    """A new local store in a temporary folder."""
-    s = Store.open(tmp_path / "signals.db")
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -9,15 +9,6 @@ FIX = Path(__file__).resolve().parents[1] / "fixtures" / "akshare"
 
 
 @pytest.fixture
-def store(tmp_path):
-    from signals_db.store import Store
-
-    s = Store.open(tmp_path / "signals.db")
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def recorded(monkeypatch):
     """Serve akshare from tests/fixtures/akshare (fixture mode), no pacing, no xtdata."""
     monkeypatch.setenv("QMT_REFDATA_NO_XTDATA", "1")
