@@ -209,16 +209,50 @@ class Holdings(object):
         greater = self.weights_of(idx) > self.weights_of(entries)[seg]
         return np.bincount(seg, greater, minlength=len(entries)).astype(np.int64) + 1
 
+    def _weight_matrix(self, etfs):
+        """(len(etfs) x widest basket) current weights, one row per ETF in holdings order, -inf padded."""
+        idx, seg, offs = self._segments(etfs)
+        lens = self.ends[etfs] - self.starts[etfs]
+        width = int(lens.max()) if len(lens) else 0
+        mat = np.full((len(etfs), max(width, 1)), -np.inf)
+        mat[seg, np.arange(len(idx)) - offs[seg]] = self.weights_of(idx)
+        return mat
+
+    @staticmethod
+    def _top_rows(mat, k):
+        """Sum of the k largest of each row (-inf = padding). The k values are summed largest first, always
+        k terms (zeros pad short baskets), so an ETF's figure does not depend on the other rows."""
+        if mat.shape[1] > k:
+            mat = -np.partition(-mat, k - 1, axis=1)[:, :k]
+        top = np.zeros((mat.shape[0], k))
+        top[:, :mat.shape[1]] = -np.sort(-mat, axis=1)
+        top[np.isneginf(top)] = 0.0
+        return top.sum(axis=1)
+
     def top_sum(self, etfs, k=10):
         """Per given ETF: sum of its k largest component weights (concentration)."""
         etfs = np.asarray(etfs, np.int64)
         if not len(etfs):
             return np.zeros(0)
-        idx, seg, offs = self._segments(etfs)
-        lens = self.ends[etfs] - self.starts[etfs]
-        width = int(lens.max()) if len(lens) else 0
-        mat = np.zeros((len(etfs), max(width, 1)))
-        mat[seg, np.arange(len(idx)) - offs[seg]] = self.weights_of(idx)
-        if width > k:
-            mat = -np.partition(-mat, k - 1, axis=1)[:, :k]
-        return mat.sum(axis=1)
+        return self._top_rows(self._weight_matrix(etfs), k)
+
+    def rank_top(self, entries, weights=None, k=10):
+        """(rank in its ETF, top-k weight sum of its ETF) per entry, the ETFs' baskets read once.
+
+        Same figures as ranks(entries) and top_sum(etf_of[entries], k); `weights` = weights_of(entries)
+        when the caller has them already.
+        """
+        entries = np.asarray(entries, np.int64)
+        if not len(entries):
+            return np.zeros(0, np.int64), np.zeros(0)
+        e = self.etf_of[entries]
+        if len(e) > 1 and bool((e[1:] >= e[:-1]).all()):   # entries sorted: ETFs too (flat arrays by ETF)
+            first = np.ones(len(e), bool)
+            first[1:] = e[1:] != e[:-1]
+            ue, inv = e[first], np.cumsum(first) - 1
+        else:
+            ue, inv = np.unique(e, return_inverse=True)
+        w = self.weights_of(entries) if weights is None else np.asarray(weights, np.float64)
+        mat = self._weight_matrix(ue)
+        rank = np.count_nonzero(mat[inv] > w[:, None], axis=1).astype(np.int64) + 1
+        return rank, self._top_rows(mat, k)[inv]

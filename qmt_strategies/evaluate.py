@@ -137,23 +137,78 @@ def score(conf, rsk, weight, seal_ratio):
 
 
 class SignalMemory(object):
-    """One signal per (stock, ETF, day) unless it strengthens (confidence up or risk down)."""
+    """One signal per (stock, ETF, day) unless it strengthens (confidence up or risk down).
+
+    `admit` (per pair, by codes) decides. Callers that also pass an int64 `key` per pair (e.g. stock_row *
+    KEY_BASE + etf_row on one snapshot) can first ask `could_admit` for a whole batch with numpy: it is False
+    only where `admit` would refuse, so skipping those pairs changes nothing. The numeric index is a copy of
+    the per-pair best, rebuilt lazily after admits; `forget_keys()` drops it when the key numbering changes
+    (the dict, which decides, is kept; the index refills from later admits).
+    """
+
+    KEY_BASE = 1 << 32
 
     def __init__(self):
         self.day = None
         self.best = {}
+        self.forget_keys()
 
-    def admit(self, day, stock, etf, conf, rsk):
+    def forget_keys(self):
+        """Drop the numeric index (keys no longer mean the same pairs); `could_admit` then says True."""
+        self._keys = np.zeros(0, np.int64)
+        self._kconf = np.zeros(0, np.int64)
+        self._krsk = np.zeros(0, np.int64)
+        self._pend_k, self._pend_c, self._pend_r = [], [], []
+
+    def admit(self, day, stock, etf, conf, rsk, key=None):
         """True (and remembered) when the pair is new today or stronger than what was signalled."""
         if day != self.day:
             self.day = day
             self.best = {}
-        key = (stock, etf)
-        old = self.best.get(key)
+            self.forget_keys()
+        pair = (stock, etf)
+        old = self.best.get(pair)
         if old is not None and not (conf > old[0] or (conf == old[0] and rsk < old[1])):
+            if key is not None:                 # teach the index what the dict knows (after forget_keys)
+                self._remember(key, old[0], old[1])
             return False
-        self.best[key] = (conf, rsk, 1 if old is None else old[2] + 1)
+        self.best[pair] = (conf, rsk, 1 if old is None else old[2] + 1)
+        if key is not None:
+            self._remember(key, conf, rsk)
         return True
+
+    def _remember(self, key, conf, rsk):
+        self._pend_k.append(int(key))
+        self._pend_c.append(int(conf))
+        self._pend_r.append(int(rsk))
+
+    def _merge(self):
+        if not self._pend_k:
+            return
+        keys = np.concatenate([self._keys, np.asarray(self._pend_k, np.int64)])
+        conf = np.concatenate([self._kconf, np.asarray(self._pend_c, np.int64)])
+        rsk = np.concatenate([self._krsk, np.asarray(self._pend_r, np.int64)])
+        self._pend_k, self._pend_c, self._pend_r = [], [], []
+        order = np.argsort(keys, kind="mergesort")      # stable: the latest record of a key comes last
+        keys, conf, rsk = keys[order], conf[order], rsk[order]
+        last = np.ones(len(keys), bool)
+        last[:-1] = keys[1:] != keys[:-1]
+        self._keys, self._kconf, self._krsk = keys[last], conf[last], rsk[last]
+
+    def could_admit(self, day, keys, conf, rsk):
+        """Per pair (int64 keys with conf/rsk arrays): False only where admit() would surely refuse now."""
+        keys = np.asarray(keys, np.int64)
+        if day != self.day or not self.best:
+            return np.ones(len(keys), bool)
+        self._merge()
+        if not len(self._keys) or not len(keys):
+            return np.ones(len(keys), bool)
+        pos = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
+        found = self._keys[pos] == keys
+        bc, br = self._kconf[pos], self._krsk[pos]
+        conf = np.asarray(conf, np.int64)
+        rsk = np.asarray(rsk, np.int64)
+        return ~found | (conf > bc) | ((conf == bc) & (rsk < br))
 
     def version(self, stock, etf):
         """How many signals this pair produced today (1 = first)."""

@@ -54,6 +54,8 @@ class LimitUpEtfStrategy(object):
         self._opened = set()
         self._seq = 0
         self._sealed_seen = 0
+        self._sealed_at_scan = None  # ever_sealed at the last scan: a new-seal scan evaluates the others only
+        self._near = None            # (near-limit rows, their entries) of the last _watch
         self._state_ok = np.zeros(8, bool)
         self._state_ok[[_STATE_CODES[s] for s in self.params.signal_states]] = True
 
@@ -74,6 +76,8 @@ class LimitUpEtfStrategy(object):
             raise ValueError("LimitUpEtfStrategy has no ETF holdings: pass etf_info (xtdata.get_etf_info()) "
                              "or holdings_rows (disclosed holdings) to the constructor or set_holdings().")
         self._bound = snap
+        self._near = None
+        self.memory.forget_keys()    # its numeric keys are rows of the snapshot bound before
 
     def _new_day(self, day):
         self.day = day
@@ -81,43 +85,68 @@ class LimitUpEtfStrategy(object):
         self._opened = set()
         self._seq = 0
         self._sealed_seen = 0
+        self._sealed_at_scan = None
         self.last_scan_ms = 0
 
     def on_snapshot(self, snap, now_ms):
-        """Advance limit states; every scan_interval (or at a new seal) evaluate and return signals + intents."""
+        """Advance limit states; every scan_interval (or at a new seal) evaluate and return signals + intents.
+
+        An interval scan (due every scan_interval seconds; every push when it is 0) evaluates the pairs of
+        every hot stock. A push on which more stocks have ever sealed today than at the last scan, when no
+        interval scan is due, evaluates only the pairs of the stocks that sealed since the last scan: for
+        them it emits exactly what a full scan at that moment would (weights, ranks, top-10, the ETF's sealed
+        weight over all hot stocks, premium, filters, levels, score, order size, loop edge), quickly. What a
+        full scan would have (re-)emitted at that moment for other stocks (a pair grown stronger, a filter
+        that stopped failing) and their order intents come at the next interval scan; last_scan_ms and the
+        interval count from interval scans only. filter_counts and last_eval cover the pairs evaluated.
+        """
         day, sod = ev.shanghai_clock(now_ms)
         if day != self.day:
             self._new_day(day)
         self._bind(snap)
         self.limits.update(snap)
-        sealed_count = int(np.count_nonzero(self.limits.up.ever_sealed))
-        due = (now_ms - self.last_scan_ms >= self.params.scan_interval * 1000 or
-               sealed_count > self._sealed_seen)
-        if not due or not ev.in_continuous_session(sod):
+        n = snap.n
+        ever = self.limits.up.ever_sealed[:n]
+        sealed_count = int(np.count_nonzero(ever))
+        interval = now_ms - self.last_scan_ms >= self.params.scan_interval * 1000
+        if not (interval or sealed_count > self._sealed_seen) or not ev.in_continuous_session(sod):
             return _EMPTY
         self._sealed_seen = sealed_count
-        self.last_scan_ms = now_ms
-        return self._scan(snap, now_ms, day, sod)
+        only = None
+        if interval:
+            self.last_scan_ms = now_ms
+        else:
+            before = np.zeros(n, bool)
+            if self._sealed_at_scan is not None:
+                m = min(n, len(self._sealed_at_scan))
+                before[:m] = self._sealed_at_scan[:m]
+            only = ever & ~before
+        self._sealed_at_scan = ever.copy()
+        return self._scan(snap, now_ms, day, sod, only)
 
-    def _scan(self, snap, now_ms, day, sod):
+    def _scan(self, snap, now_ms, day, sod, only=None):
+        """Evaluate the related pairs of hot stocks (of hot stocks flagged in `only` when given)."""
         p, h, n = self.params, self.holdings, snap.n
         h.update(snap)
         up = self.limits.up
         fresh = snap.valid[:n] & (snap.time[:n] >= now_ms - p.max_tick_age_ms)
         hot = fresh & self._state_ok[up.state[:n]]
         self._watch(snap, n)
-        pairs = h.related(hot, p.min_weight)
+        hot_ent = h.entries_of_rows(np.nonzero(hot)[0])       # = h.related / h.sealed_weight, one pass
+        hot_w = h.weights_of(hot_ent)
+        keep = hot_w >= p.min_weight
+        if only is not None:
+            keep &= only[h.comp_row[hot_ent]]
+        pairs = hot_ent[keep]
         if not len(pairs):
             self.last_eval = None
             return _EMPTY
         e = h.etf_of[pairs]
         srow = h.comp_row[pairs]
         erow = h.etf_rows[e]
-        weight = h.weights_of(pairs)
-        rank = h.ranks(pairs)
-        ue, inv = np.unique(e, return_inverse=True)
-        top10 = h.top_sum(ue)[inv]
-        sealed_w = h.sealed_weight(hot)[e]
+        weight = hot_w[keep]
+        rank, top10 = h.rank_top(pairs, weight)
+        sealed_w = np.bincount(h.etf_of[hot_ent], hot_w, minlength=len(h.etf_codes))[e]
         nav = iopv(h, snap)
         pbuy_all, pdisc_all = premium(h, snap, nav)
         etf_ok = snap.valid[erow] & (snap.time[erow] >= now_ms - p.max_tick_age_ms)
@@ -134,13 +163,18 @@ class LimitUpEtfStrategy(object):
         for code in flt[flt >= 0].tolist():
             self.filter_counts[ev.FILTER_REASONS[code]] += 1
         passing = np.nonzero(flt < 0)[0]
+        keys = srow[passing].astype(np.int64) * ev.SignalMemory.KEY_BASE + erow[passing]
+        fit = self.memory.could_admit(day, keys, conf[passing], rsk[passing])   # the rest admit() refuses
+        passing, keys = passing[fit], keys[fit]
         if not len(passing):
             return _EMPTY
-        passing = passing[np.argsort(-sc[passing], kind="mergesort")]
+        order = np.argsort(-sc[passing], kind="mergesort")
+        passing, keys = passing[order], keys[order]
         codes = snap.codes                     # plain lists: no numpy scalar per pair in this loop
-        admitted = [i for i, s, e_, c, k in zip(passing.tolist(), srow[passing].tolist(), erow[passing].tolist(),
-                                                 conf[passing].tolist(), rsk[passing].tolist())
-                    if self.memory.admit(day, codes[s], codes[e_], int(c), int(k))]
+        admitted = [i for i, s, e_, c, k, key in zip(passing.tolist(), srow[passing].tolist(),
+                                                      erow[passing].tolist(), conf[passing].tolist(),
+                                                      rsk[passing].tolist(), keys.tolist())
+                    if self.memory.admit(day, codes[s], codes[e_], c, k, key)]
         if not admitted:
             return _EMPTY
         sig_etfs = np.unique(e[admitted])
@@ -169,9 +203,16 @@ class LimitUpEtfStrategy(object):
         p, h = self.params, self.holdings
         up = snap.up[:n]
         near = snap.valid[:n] & np.isfinite(up) & (snap.last[:n] >= up * (1 - p.watch_near_limit_pct))
-        ent = h.entries_of_rows(np.nonzero(near)[0])
+        rows = np.nonzero(near)[0]
+        if self._near is not None and np.array_equal(self._near[0], rows):
+            ent = self._near[1]
+        else:
+            ent = h.entries_of_rows(rows)
+            self._near = (rows, ent)
         ent = ent[h.weights_of(ent) >= p.min_weight]
-        snap.set_watch(np.unique(h.etf_rows[h.etf_of[ent]]), owner=p.strategy_name)
+        mask = np.zeros(snap.n, bool)
+        mask[h.etf_rows[h.etf_of[ent]]] = True
+        snap.set_watch(np.nonzero(mask)[0], owner=p.strategy_name)     # = np.unique of those rows
 
     def _order_size(self, snap, erow):
         """Limit price (units) inside cage and limit-up, and lot-rounded quantity within the budget."""

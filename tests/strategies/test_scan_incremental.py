@@ -1,0 +1,156 @@
+"""New-seal scans evaluate only the newly sealed stocks, and SignalMemory's numpy pre-filter matches admit()."""
+import copy
+import os
+import random
+import sys
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qmt_strategies import evaluate as ev
+from qmt_strategies.limit_up_etf import LimitUpEtfStrategy
+from qmt_strategies.snapshot import Snapshot
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "benchmarks"))
+from signal_engine import T_1030, fresh_push, make_market  # noqa: E402
+
+
+def _market(seed):
+    ticks, info, planted = make_market(900, 120, 25, seed=seed, limit_up_share=0.03)
+    rnd = random.Random(seed)
+    for etf in sorted(info):                  # baskets of different sizes (top-10 sums, ranks, padding)
+        comps = info[etf]["成份股信息"]
+        info[etf]["成份股信息"] = comps[:rnd.randint(4, len(comps))]
+    return ticks, info, planted, rnd
+
+
+def _seal(ticks, snap, code, rnd):
+    t = ticks[code]
+    up = float(snap.up[snap.index[code]])
+    t["lastPrice"] = t["high"] = up
+    t["bidPrice"] = [round(up - 0.01 * k, 2) for k in range(5)]
+    t["askPrice"] = [0.0] * 5
+    t["askVol"] = [0] * 5
+    t["bidVol"] = [rnd.randint(100, 60000), 10, 10, 10, 10]
+
+
+def _unseal(ticks, code):
+    t = ticks[code]
+    t["askPrice"] = [round(t["bidPrice"][0] + 0.01 * (k + 1), 2) for k in range(5)]
+    t["askVol"] = [100] * 5
+
+
+def test_new_seal_scan_equals_a_full_scan_for_the_new_stocks():
+    ticks, info, planted, rnd = _market(21)
+    # loose filters so that many pairs pass and the memory, the levels and the order sizes all matter
+    params = ev.LimitUpEtfParams(scan_interval=100000, min_etf_volume=100.0, min_weight=0.02,
+                                 premium_priced_in_fraction=1e9, max_positions=1000)
+    snap = Snapshot(quotes="all")
+    strat = LimitUpEtfStrategy(params, etf_info=info)
+    snap.update(fresh_push(ticks, 0))
+    first = strat.on_snapshot(snap, T_1030)   # interval scan: every planted limit-up
+    assert first.signals
+    cands = [c for c in sorted(ticks) if c not in planted and not c.startswith(("51", "15"))]
+    rnd.shuffle(cands)
+    clock, compared, emitted, shared_etf = T_1030, 0, 0, 0
+    for push in range(45):
+        for code in cands[:rnd.choice((0, 1, 1, 2, 3))]:
+            _seal(ticks, snap, code, rnd)
+            cands.remove(code)
+        if push % 7 == 3:                     # a planted one opens: hot set and sealed weights change
+            _unseal(ticks, sorted(planted)[push % len(planted)])
+        clock += 3000
+        snap.update(fresh_push(ticks, clock - T_1030))
+        before = strat.limits.up.ever_sealed[:snap.n].copy()
+        # the same strategy state, forced to run a full (interval) scan on this push
+        full = copy.deepcopy(strat, {id(snap): snap})
+        full.last_scan_ms = -10 ** 15
+        out = strat.on_snapshot(snap, clock)
+        ref = full.on_snapshot(snap, clock)
+        new_rows = np.nonzero(strat.limits.up.ever_sealed[:snap.n] & ~before)[0]
+        new = set(snap.codes[r] for r in new_rows)
+        if not new:
+            assert out.signals == [] and out.intents == []
+            continue
+        compared += 1
+        want = [s for s in ref.signals if s.details["stock"] in new]
+        assert out.signals == want            # ids (versions), prices, quantities, levels, details
+        emitted += len(out.signals)
+        assert len(ref.signals) >= len(want)
+        shared_etf += sum(1 for s in out.signals if s.details["etf_sealed_weight"] > s.details["weight"] + 1e-12)
+    assert compared >= 20 and emitted >= 20
+    assert shared_etf > 0                     # the ETF's sealed weight counts the other hot stocks too
+
+
+def test_interval_scan_still_evaluates_everything_and_counts_from_interval_scans():
+    ticks, info, planted, rnd = _market(5)
+    params = ev.LimitUpEtfParams(scan_interval=60, min_etf_volume=100.0, min_weight=0.02,
+                                 premium_priced_in_fraction=1e9, max_positions=1000)
+    snap = Snapshot(quotes="all")
+    strat = LimitUpEtfStrategy(params, etf_info=info)
+    snap.update(fresh_push(ticks, 0))
+    strat.on_snapshot(snap, T_1030)
+    cands = [c for c in sorted(ticks) if c not in planted and not c.startswith(("51", "15"))]
+    clock = T_1030
+    for k in range(19):                       # a seal every 3 s does not postpone the interval scan
+        _seal(ticks, snap, cands[k], rnd)
+        clock += 3000
+        snap.update(fresh_push(ticks, clock - T_1030))
+        strat.on_snapshot(snap, clock)
+        assert strat.last_scan_ms == T_1030
+    clock += 3000
+    snap.update(fresh_push(ticks, clock - T_1030))
+    strat.on_snapshot(snap, clock)
+    assert strat.last_scan_ms == clock
+    hot = strat.limits.up.ever_sealed[:snap.n]
+    assert set(strat.last_eval["stock_row"].tolist()) > set(np.nonzero(hot)[0][:1].tolist())
+    assert len(set(strat.last_eval["stock_row"].tolist())) > 20
+
+
+_STEP = st.one_of(
+    st.tuples(st.just("batch"), st.integers(1, 3),
+              st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3), st.integers(0, 2), st.integers(0, 2)),
+                       max_size=12)),
+    st.tuples(st.just("keyless"), st.integers(1, 3),
+              st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3), st.integers(0, 2), st.integers(0, 2)),
+                       max_size=3)),
+    st.tuples(st.just("forget"), st.just(0), st.just([])),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_STEP, max_size=25))
+def test_memory_prefilter_matches_per_pair_admit(steps):
+    fast, ref = ev.SignalMemory(), ev.SignalMemory()
+    exact = False                             # the index knows every admit of the day (no forget, no keyless)
+    for kind, day, pairs in steps:
+        if kind == "forget":
+            fast.forget_keys()
+            exact = False
+            continue
+        if day != ref.day and pairs:          # the first admit of another day starts both afresh
+            exact = True
+        if kind == "keyless":
+            for s, e, c, r in pairs:
+                assert fast.admit(day, "S%d" % s, "E%d" % e, c, r) == ref.admit(day, "S%d" % s, "E%d" % e, c, r)
+            exact = False
+            continue
+        keys = np.array([s * ev.SignalMemory.KEY_BASE + e for s, e, _, _ in pairs], np.int64)
+        conf = np.array([c for _, _, c, _ in pairs], np.int8)
+        rsk = np.array([r for _, _, _, r in pairs], np.int8)
+        mask = fast.could_admit(day, keys, conf, rsk)
+        best = dict(ref.best) if ref.day == day else {}
+        would = [("S%d" % s, "E%d" % e) not in best or c > best[("S%d" % s, "E%d" % e)][0] or
+                 (c == best[("S%d" % s, "E%d" % e)][0] and r < best[("S%d" % s, "E%d" % e)][1])
+                 for s, e, c, r in pairs]
+        assert all(m or not w for m, w in zip(mask.tolist(), would))     # never hides an admissible pair
+        if exact:
+            assert mask.tolist() == would                                  # and filters all the others
+        got = [bool(m) and fast.admit(day, "S%d" % s, "E%d" % e, c, r, int(k))
+               for m, (s, e, c, r), k in zip(mask.tolist(), pairs, keys.tolist())]
+        want = [ref.admit(day, "S%d" % s, "E%d" % e, c, r) for s, e, c, r in pairs]
+        assert got == want
+        assert fast.best == ref.best and fast.day == ref.day
+        for s, e, _, _ in pairs:
+            assert fast.version("S%d" % s, "E%d" % e) == ref.version("S%d" % s, "E%d" % e)
