@@ -219,13 +219,16 @@ class Holdings(object):
         return mat
 
     @staticmethod
-    def _top_rows(mat, k):
-        """Sum of the k largest of each row (-inf = padding). The k values are summed largest first, always
-        k terms (zeros pad short baskets), so an ETF's figure does not depend on the other rows."""
-        if mat.shape[1] > k:
-            mat = -np.partition(-mat, k - 1, axis=1)[:, :k]
+    def _top_rows(mat, k, ordered=False):
+        """Sum of the k largest of each row (-inf = padding; rows already descending when `ordered`). The k
+        values are summed largest first, always k terms (zeros pad short baskets), so an ETF's figure does
+        not depend on the other rows."""
+        if not ordered:
+            if mat.shape[1] > k:
+                mat = -np.partition(-mat, k - 1, axis=1)[:, :k]
+            mat = -np.sort(-mat, axis=1)
         top = np.zeros((mat.shape[0], k))
-        top[:, :mat.shape[1]] = -np.sort(-mat, axis=1)
+        top[:, :min(k, mat.shape[1])] = mat[:, :k]
         top[np.isneginf(top)] = 0.0
         return top.sum(axis=1)
 
@@ -253,6 +256,6 @@ class Holdings(object):
         else:
             ue, inv = np.unique(e, return_inverse=True)
         w = self.weights_of(entries) if weights is None else np.asarray(weights, np.float64)
-        mat = self._weight_matrix(ue)
+        mat = -np.sort(-self._weight_matrix(ue), axis=1)       # each ETF's weights, largest first
         rank = np.count_nonzero(mat[inv] > w[:, None], axis=1).astype(np.int64) + 1
-        return rank, self._top_rows(mat, k)[inv]
+        return rank, self._top_rows(mat, k, ordered=True)[inv]

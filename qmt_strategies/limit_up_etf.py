@@ -6,6 +6,7 @@ Driven the same way by every runner:
     strat.on_fill(fill)                                          # -> ExitPlan for entries
 All state lives inside the object; no I/O.
 """
+import math
 from typing import List, NamedTuple
 
 import numpy as np
@@ -20,6 +21,7 @@ from .types import ACTION_BUY, ExitPlan, Fill, OrderIntent, Signal
 StrategyOutput = NamedTuple("StrategyOutput", [("signals", List[Signal]), ("intents", List[OrderIntent])])
 _EMPTY = StrategyOutput([], [])
 _STATE_CODES = dict((v, k) for k, v in STATE_NAMES.items())
+_PREFILTER_MIN = 16                  # passing pairs from which SignalMemory.could_admit pays for itself
 _STATE_CN = {"sealed": "涨停封板", "one_word": "一字涨停", "touched": "触及涨停", "broken": "涨停炸板"}
 
 
@@ -156,7 +158,6 @@ class LimitUpEtfStrategy(object):
         conf = ev.confidence(weight, rank, p)
         rsk = ev.risk(ttc, top10, sod, p)
         sc = ev.score(conf, rsk, weight, up.seal_ratio[srow])
-        price_u, qty = self._order_size(snap, erow)
         self.last_eval = {"pairs": pairs, "stock_row": srow, "etf_row": erow, "weight": weight, "rank": rank,
                           "top10": top10, "sealed_weight": sealed_w, "premium": pbuy, "filter": flt,
                           "confidence": conf, "risk": rsk, "score": sc, "iopv": nav[e]}
@@ -164,8 +165,9 @@ class LimitUpEtfStrategy(object):
             self.filter_counts[ev.FILTER_REASONS[code]] += 1
         passing = np.nonzero(flt < 0)[0]
         keys = srow[passing].astype(np.int64) * ev.SignalMemory.KEY_BASE + erow[passing]
-        fit = self.memory.could_admit(day, keys, conf[passing], rsk[passing])   # the rest admit() refuses
-        passing, keys = passing[fit], keys[fit]
+        if len(passing) > _PREFILTER_MIN:     # a few pairs go faster straight to admit()
+            fit = self.memory.could_admit(day, keys, conf[passing], rsk[passing])   # the rest admit() refuses
+            passing, keys = passing[fit], keys[fit]
         if not len(passing):
             return _EMPTY
         order = np.argsort(-sc[passing], kind="mergesort")
@@ -177,22 +179,35 @@ class LimitUpEtfStrategy(object):
                     if self.memory.admit(day, codes[s], codes[e_], c, k, key)]
         if not admitted:
             return _EMPTY
-        sig_etfs = np.unique(e[admitted])
+        adm = np.asarray(admitted, np.int64)
+        ea, sa, ra = e[adm], srow[adm], erow[adm]
+        sig_etfs = np.unique(ea)
         edge = loop_edge(h, snap, sig_etfs, self.costs)
+        price_u, qty = self._order_size(snap, ra)           # elementwise: only the admitted pairs need it
+        j = np.searchsorted(sig_etfs, ea)
+        # the admitted pairs' facts as plain lists (no numpy scalar per field in _signal)
+        facts = dict(weight=weight[adm], rank=rank[adm], top10=top10[adm], sealed_w=sealed_w[adm],
+                     nav=nav[ea], pbuy=pbuy[adm], pdisc=pdisc_all[ea], conf=conf[adm], rsk=rsk[adm],
+                     sc=sc[adm], price=ashare.to_price(price_u), qty=qty, srow=sa, erow=ra,
+                     state=up.state[sa], first_seal_ms=up.first_seal_ms[sa], breaks=up.breaks[sa],
+                     seal_amount=up.seal_amount[sa], seal_ratio=up.seal_ratio[sa], limit_up=snap.up[sa],
+                     limit_disagree=snap.limit_disagree[sa], etf_amount=snap.amount[ra],
+                     create_edge=edge.create_ratio[j], redeem_edge=edge.redeem_ratio[j],
+                     loop_etf_fill=edge.etf_fill[j], loop_feasible=edge.feasible[j])
+        for k in facts:
+            facts[k] = facts[k].tolist()
+        facts["tick"] = snap.tick[ra]          # numpy: _exit_prices divides by it (0 gives inf, not an error)
         signals, best_for_stock = [], {}
-        facts = dict(weight=weight, rank=rank, top10=top10, sealed_w=sealed_w, nav=nav[e], pbuy=pbuy,
-                     pdisc=pdisc_all[e], conf=conf, rsk=rsk, sc=sc, price_u=price_u, qty=qty, srow=srow,
-                     erow=erow, ttc=ttc, edge=edge, edge_pos=np.searchsorted(sig_etfs, e))
-        for i in admitted:
-            stock, etf = snap.codes[srow[i]], snap.codes[erow[i]]
-            sig = self._signal(snap, now_ms, day, i, stock, etf, facts)
+        for a, (s, e_) in enumerate(zip(facts["srow"], facts["erow"])):
+            stock, etf = codes[s], codes[e_]
+            sig = self._signal(now_ms, day, a, stock, etf, ttc, facts)
             signals.append(sig)
-            best_for_stock.setdefault(stock, (i, sig))
+            best_for_stock.setdefault(stock, (a, sig))
         intents = []
-        for i, sig in best_for_stock.values():
+        for a, sig in best_for_stock.values():
             etf = sig.code
             if (etf in self._opened or etf in self.positions or len(self._opened) >= p.max_positions
-                    or qty[i] <= 0):
+                    or facts["qty"][a] <= 0):
                 continue
             self._opened.add(etf)
             intents.append(self._intent(sig, now_ms, day))
@@ -235,28 +250,28 @@ class LimitUpEtfStrategy(object):
         tp = np.ceil(price * (1 + p.take_profit_pct) / t - 1e-9) * t if p.take_profit_pct else 0.0
         return round(float(sl), 3), round(float(tp), 3)
 
-    def _signal(self, snap, now_ms, day, i, stock, etf, locals_):
-        L, p, up = locals_, self.params, self.limits.up
-        sr, er = L["srow"][i], L["erow"][i]
-        price = float(ashare.to_price(L["price_u"][i]))
-        sl, tp = self._exit_prices(price, snap.tick[er])
-        state = STATE_NAMES[int(up.state[sr])]
-        j = L["edge_pos"][i]
+    def _signal(self, now_ms, day, a, stock, etf, ttc, facts):
+        """Signal for the a-th admitted pair; facts: lists over the admitted pairs (see _scan)."""
+        L, p = facts, self.params
+        price = L["price"][a]
+        sl, tp = self._exit_prices(price, L["tick"][a])
+        state = STATE_NAMES[L["state"][a]]
+        rank = L["rank"][a]
         details = {
-            "stock": stock, "state": state, "first_seal_time": _ms_to_hms(up.first_seal_ms[sr]),
-            "breaks": int(up.breaks[sr]), "seal_amount": float(up.seal_amount[sr]),
-            "seal_ratio": float(up.seal_ratio[sr]), "limit_up": float(snap.up[sr]),
-            "limit_disagree": bool(snap.limit_disagree[sr]), "etf": etf, "weight": float(L["weight"][i]),
-            "rank": int(L["rank"][i]), "in_top10": bool(L["rank"][i] <= 10), "top10_ratio": float(L["top10"][i]),
-            "etf_sealed_weight": float(L["sealed_w"][i]), "iopv": float(L["nav"][i]),
-            "premium": float(L["pbuy"][i]), "discount": float(L["pdisc"][i]),
-            "etf_turnover_wan": float(snap.amount[er] / 10000.0), "time_to_close_s": int(L["ttc"]),
-            "create_edge": float(L["edge"].create_ratio[j]), "redeem_edge": float(L["edge"].redeem_ratio[j]),
-            "loop_etf_fill": float(L["edge"].etf_fill[j]), "loop_feasible": bool(L["edge"].feasible[j]),
+            "stock": stock, "state": state, "first_seal_time": _ms_to_hms(L["first_seal_ms"][a]),
+            "breaks": int(L["breaks"][a]), "seal_amount": float(L["seal_amount"][a]),
+            "seal_ratio": float(L["seal_ratio"][a]), "limit_up": float(L["limit_up"][a]),
+            "limit_disagree": bool(L["limit_disagree"][a]), "etf": etf, "weight": float(L["weight"][a]),
+            "rank": int(rank), "in_top10": bool(rank <= 10), "top10_ratio": float(L["top10"][a]),
+            "etf_sealed_weight": float(L["sealed_w"][a]), "iopv": float(L["nav"][a]),
+            "premium": float(L["pbuy"][a]), "discount": float(L["pdisc"][a]),
+            "etf_turnover_wan": float(L["etf_amount"][a] / 10000.0), "time_to_close_s": int(ttc),
+            "create_edge": float(L["create_edge"][a]), "redeem_edge": float(L["redeem_edge"][a]),
+            "loop_etf_fill": float(L["loop_etf_fill"][a]), "loop_feasible": bool(L["loop_feasible"][a]),
             "trailing_pct": p.trailing_pct,
         }
         for k, v in details.items():          # JSON-safe: unknown numbers are None, not NaN
-            if isinstance(v, float) and not np.isfinite(v):
+            if isinstance(v, float) and not math.isfinite(v):
                 details[k] = None
         version = self.memory.version(stock, etf)
         reason = "%s %s(封单%.0f万元, 占流通%s) → %s 权重%.1f%% 第%d; 溢价%s; 成交额%.0f万元" % (
@@ -266,9 +281,9 @@ class LimitUpEtfStrategy(object):
         return Signal(
             signal_id="%s:%d:%s:%s:%d" % (p.strategy_name, day, stock, etf, version),
             strategy=p.strategy_name, code=etf, action=ACTION_BUY, ts_ms=int(now_ms), trade_date=day,
-            price=price, quantity=int(L["qty"][i]), stop_loss=sl, take_profit=tp,
-            confidence=ev.LEVEL_NAMES[int(L["conf"][i])], risk=ev.LEVEL_NAMES[int(L["rsk"][i])],
-            score=float(L["sc"][i]), reason=reason, details=details)
+            price=price, quantity=int(L["qty"][a]), stop_loss=sl, take_profit=tp,
+            confidence=ev.LEVEL_NAMES[L["conf"][a]], risk=ev.LEVEL_NAMES[L["rsk"][a]],
+            score=float(L["sc"][a]), reason=reason, details=details)
 
     def _intent(self, sig, now_ms, day):
         self._seq += 1
