@@ -52,6 +52,7 @@ class Runner(BrokerSide):
         self.account_id, self.protect_holdings, self.resume = account_id, protect_holdings, resume
         self.ack_timeout_ms, self.exit_reprice_ms = ack_timeout_ms, exit_reprice_ms
         self.snap = Snapshot()
+        self._watched: tuple[str, ...] = ()
         self.portfolio = Portfolio()
         self.om = OrderManager(self.portfolio, ClientIds(20000101))
         self.exits = ExitBook(exit_slippage)
@@ -222,7 +223,22 @@ class Runner(BrokerSide):
         now = self.now_ms
         if sh_date(now) != self.trade_date:
             self._new_day(sh_date(now))
-        self.snap.update(ev.ticks, now_ms=None)
+        self._watch_positions()
+        # defer: rows far from their limits get lastPrice now and their other fields after the decisions
+        self.snap.update(ev.ticks, now_ms=None, defer=True)
+        try:
+            self._decide(ev, t_in, now)
+        finally:
+            self.snap.complete()
+
+    def _watch_positions(self) -> None:
+        """Rows with a bracket get every field on every push (exits read bid1 before snap.complete())."""
+        codes = tuple(sorted(b.code for b in self.exits.active()))
+        if codes != self._watched:
+            self._watched = codes
+            self.snap.set_watch(self.snap.add_codes(codes), owner="exits")
+
+    def _decide(self, ev: E.Quotes, t_in: int, now: int) -> None:
         t_snap = time.perf_counter_ns()
         self.market.last_push_ms = now
         self._snaps += 1
@@ -248,6 +264,7 @@ class Runner(BrokerSide):
             outs.append((s, *s.on_snapshot(self, now)))
             parts[s.name] = time.perf_counter_ns() - t_s
         t = time.perf_counter_ns()                    # every decision of this push is made: tick -> intent
+        self.snap.complete()                          # the rest of the push, before orders are checked
         if any(o[2] for o in outs):
             self.intent_parts.append(parts)
         for s, sigs, intents in outs:

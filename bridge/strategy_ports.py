@@ -149,6 +149,7 @@ class OffensivePort:
         snap = runner.snap
         signals, intents = [], []
         if self.pending:
+            snap.complete()                    # level-1 quotes of every row (the runner defers far rows)
             for s in self.pending:
                 r = snap.index.get(s.code)
                 if r is None or not snap.valid[r]:

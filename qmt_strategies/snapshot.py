@@ -1,11 +1,13 @@
 """Full-market snapshot: xtquant tick dicts {code: tick} -> numpy arrays on a stable code index.
 
-Only the fields every signal needs are pulled from all dicts on each push (that extraction, not the numpy
-work, is the cost): time, lastPrice, high, low, bid1, ask1; lastClose once per row per day. Detail fields
-(open, amount, pvolume, stockStatus, 5-level book) are read only for rows whose book sits at a limit price
-and rows the strategy watches (set_watch); ETF rows always get amount/pvolume. No reference to the push is
-kept (freeing it stays the caller's cost, after the signals).
-`full=True` pulls every field for every row. Bad values are masked and counted per reason.
+Extracting values from thousands of fresh dicts, not the numpy work, is the cost, so a push is read in two
+phases. First every row's lastPrice (IOPVs and limit detection need it); then, for ETF rows, watched rows
+(set_watch) and rows near a limit (lastPrice, or today's high/low, within near_limit_pct), time/high/low/
+bid1/ask1, ETF turnover, and the 5-level book and details of rows whose book sits at a limit. The other rows'
+time/high/low (and bid1/ask1 with quotes='all') come in complete(): at once, or with update(defer=True) when
+the caller is done with the signals. Either way the arrays end as if every field had been read at once
+(tests compare with full=True, which reads every field of every row). lastClose is read once per row per day.
+Bad values are masked and counted per reason; a far row's tick found bad in complete() is undone.
 """
 import datetime
 
@@ -58,10 +60,9 @@ class Snapshot(object):
         self.version = 0
         self._keys = None
         self._rows = None
-        self._etf_pos = None
-        self._etf_pick = None
+        self._is_etf = None
         self._etf_av = None
-        self._contig = None
+        self._pending = None
         self._day_no = 0
         self._watch_sets = {}
         self._instr = {}
@@ -153,6 +154,7 @@ class Snapshot(object):
         self.limit_disagree[:n] = False
         self.detail_time[:n] = -1.0
         self._keys = None
+        self._pending = None                 # the rest of a deferred push of the old day is dropped
 
     def _recompute_limits(self, rows):
         rows = np.asarray(rows, np.int64)
@@ -178,8 +180,122 @@ class Snapshot(object):
         self.down_units[rows] = ashare.to_units(dn)
 
     # ---- pushes ---------------------------------------------------------------------------------
-    def update(self, ticks, now_ms=None):
-        """Apply a push {code: tick_dict}; only its rows change. Returns the rows written."""
+    def update(self, ticks, now_ms=None, defer=False):
+        """Apply a push {code: tick_dict}; only its rows change. Returns the rows written.
+
+        Every row gets lastPrice; ETF, watched and near-limit rows (last, or today's high/low,
+        within near_limit_pct of a limit) get time/high/low/bid1/ask1 and their details. The other rows'
+        time/high/low (and bid1/ask1 with quotes='all') are read by complete(): at once, or, with defer=True,
+        when the caller calls it (or at the next update) -- after the signals, which need only last there."""
+        self.complete()
+        rows = self._push_rows(ticks)
+        vals = list(ticks.values())
+        m = len(vals)
+        if self._probe_day(vals):
+            rows = self._push_rows(ticks)
+        reason = np.zeros(m, np.int8)
+        new = ~self.seen[rows]
+        if new.any():
+            self._read_pre_close(vals, rows, np.nonzero(new)[0], reason)
+        last = self._col(vals, "lastPrice", reason)
+        if self.full:
+            cpos = np.arange(m)
+        else:
+            cpos = np.nonzero(self._candidates(rows, last))[0]
+        csub = vals if len(cpos) == m else tf.pick(vals, cpos)
+        crows = rows[cpos]
+        creason = reason[cpos]
+        cols = self._read(csub, creason, crows, quotes=True)
+        if self._roll_day(cols["time"]):                 # a new trading day: start again on reset arrays
+            return self.update(ticks, now_ms, defer)
+        cols["last"] = last[cpos]
+        self._check(crows, cols, creason, now_ms)
+        reason[cpos] = creason
+        rest = np.ones(m, bool)
+        rest[cpos] = False
+        rpos = np.nonzero(rest)[0]
+        pending = None
+        if len(rpos):                                     # far from limits: last now (checked alone)
+            rrows, rlast = rows[rpos], last[rpos]
+            rreason = reason[rpos]
+            self._check_last(rrows, rlast, rreason)
+            reason[rpos] = rreason
+            good = rreason == 0
+            self.valid[rrows[~good]] = False
+            gpos, grows = rpos[good], rrows[good]
+            pending = [ticks, vals, gpos, grows, self.last[grows].copy(), now_ms, None]
+            self.last[grows] = rlast[good]
+        okc = creason == 0
+        r = crows[okc]
+        for name, arr in cols.items():
+            if arr.ndim == 1 or self.full:
+                getattr(self, name)[r] = arr[okc]
+            else:
+                getattr(self, name)[r, 0] = arr[okc, 0]
+        self.valid[r] = True
+        # stale rows keep their earlier data and validity; other bad rows are masked until fixed
+        self.valid[crows[(creason > 0) & (creason != tf.R_STALE)]] = False
+        if self.full:
+            self.detail_time[r] = self.time[r]
+        else:
+            self._eager_details(csub, crows, creason)
+            reason[cpos] = creason
+        self.version += 1
+        counts = self._count(reason, fresh=True)
+        ok = rows[reason == 0]
+        self.pushed_rows = ok
+        if pending is not None:
+            pending[-1] = counts
+        self._pending = pending
+        if not defer:
+            self.complete()
+            ok = self.pushed_rows
+        return ok
+
+    def complete(self):
+        """Read the fields update() left for later (rows far from limits); no-op when nothing is pending."""
+        p, self._pending = self._pending, None
+        if p is None:
+            return
+        ticks, vals, pos_, rows, prev_last, now_ms, counts = p
+        sub = tf.pick(vals, pos_)
+        reason = np.zeros(len(rows), np.int8)
+        cols = self._read(sub, reason, rows, quotes=self.quotes == "all", rest=True)
+        if self._roll_day(cols["time"]):                 # the day turned in this push: redo it on the new day
+            for i, r in enumerate(REASONS):
+                self.bad_counts[r] -= int(counts[i + 1])
+            self.update(ticks, now_ms)
+            return
+        cols["last"] = self.last[rows]
+        self._check(rows, cols, reason, now_ms)
+        stale = reason == tf.R_STALE
+        good = reason == 0
+        self.last[rows[~good]] = prev_last[~good]        # a bad tick writes nothing (as if read at once)
+        r = rows[good]
+        for name, arr in cols.items():
+            if name == "last":
+                continue
+            if arr.ndim == 1:
+                getattr(self, name)[r] = arr[good]
+            else:
+                getattr(self, name)[r, 0] = arr[good, 0]
+        if self.quotes == "needed":                      # level 1 of rows far from limits: unknown
+            self.bid[r, 0] = self.ask[r, 0] = np.nan
+        self.valid[r] = True
+        self.valid[rows[(reason > 0) & ~stale]] = False
+        self._count(reason, fresh=False)
+        if not good.all():
+            self.pushed_rows = np.setdiff1d(self.pushed_rows, rows[~good])
+
+    def _count(self, reason, fresh):
+        counts = np.bincount(reason, minlength=len(REASONS) + 1)
+        for i, r in enumerate(REASONS):
+            c = int(counts[i + 1])
+            self.last_bad[r] = c if fresh else self.last_bad[r] + c
+            self.bad_counts[r] += c
+        return counts
+
+    def _push_rows(self, ticks):
         keys = list(ticks)
         if keys != self._keys:                 # runner pushes carry the changed codes: no per-code Python here
             try:
@@ -188,98 +304,94 @@ class Snapshot(object):
                 self.add_codes(keys)
                 self._rows = np.fromiter(map(self.index.__getitem__, keys), np.int64, len(keys))
             self._keys = keys
-            self._etf_pos = np.nonzero(self.board[self._rows] == ashare.BOARD_ETF)[0]
-            self._etf_pick = tf.picker(self._etf_pos)
-            r = self._rows
-            contiguous = len(r) > 0 and r[-1] - r[0] == len(r) - 1 and bool(np.all(np.diff(r) == 1))
-            self._contig = slice(int(r[0]), int(r[-1]) + 1) if contiguous else None
-        rows = self._rows
-        vals = list(ticks.values())
-        m = len(vals)
-        reason = np.zeros(m, np.int8)
-        some_quotes = self.quotes == "needed" and not self.full
-        self._etf_av = None
+            self._is_etf = self.board[self._rows] == ashare.BOARD_ETF
+        return self._rows
+
+    def _col(self, vals, key, reason):
         try:
-            cols = self._extract(vals, tf.col, tf.lvl1, tf.book, some_quotes)
+            return tf.col(vals, key)
         except (TypeError, ValueError, KeyError, IndexError):
-            cols = self._extract(vals, *tf.slow_getters(reason), some_quotes=some_quotes)
-        self._roll_day(cols["time"])
-        new = ~self.seen[rows]
-        if new.any():
-            self._read_pre_close(vals, rows, np.nonzero(new)[0], reason)
-        known = self._needed_quotes(vals, rows, cols, reason) if some_quotes else None
-        self._validate(rows, cols, reason, now_ms, known)
-        okpos = np.nonzero(reason == 0)[0]
-        ok = rows[okpos]
-        if self._contig is not None and len(okpos) == m:
-            dst, src = self._contig, slice(None)   # the push is rows start..start+m in order: plain copies
-        else:
-            dst, src = ok, okpos
-        for name, arr in cols.items():
-            if arr.ndim == 1 or self.full:
-                getattr(self, name)[dst] = arr[src]
-            else:
-                getattr(self, name)[dst, 0] = arr[src, 0]
-        self.valid[dst] = True
-        # stale rows keep their earlier data and validity; other bad rows are masked until fixed
-        self.valid[rows[(reason > 0) & (reason != tf.R_STALE)]] = False
+            return tf.slow_getters(reason)[0](vals, key)
+
+    def _candidates(self, rows, last):
+        """Positions that get every field now: ETF, watched, or near a limit (last, or today's high/low)."""
+        k = 1.0 - self.near_limit_pct
+        up = self.up[rows] * k
+        dn = self.down[rows]
+        dn_k = np.where(dn > 0, dn / k, -1.0)
+        low = self.low[rows]
+        return (self._is_etf | self.watch[rows] | (last >= up) | (last <= dn_k) | (self.high[rows] >= up) |
+                ((low > 0) & (low <= dn_k)))
+
+    def _read(self, sub, reason, rows, quotes, rest=False):
+        """time/high/low (+ bid1/ask1) of some dicts; candidates also amount/volume of ETF rows; full: all."""
         if self.full:
-            self.detail_time[ok] = self.time[ok]
-        else:
-            self._eager_details(vals, rows, okpos, reason)
-            okpos = np.nonzero(reason == 0)[0]
-            ok = rows[okpos]
-        self.version += 1
-        counts = np.bincount(reason, minlength=len(REASONS) + 1)
-        for i, r in enumerate(REASONS):
-            c = int(counts[i + 1])
-            self.last_bad[r] = c
-            self.bad_counts[r] += c
-        self.pushed_rows = ok
-        return ok
+            try:
+                cols = dict(zip(("time", "high", "low"), tf.multi(sub, tf.G_THL, 3).T.copy()))
+                cols.update(tf.details(sub))
+                cols["bid_vol"] *= self.book_lot
+                cols["ask_vol"] *= self.book_lot
+                return cols
+            except (TypeError, ValueError, KeyError, IndexError):
+                g = tf.slow_getters(reason)
+                cols = dict((k, g[0](sub, k)) for k in ("time", "high", "low"))
+                cols.update(self._details(sub, g[0], g[2]))
+                return cols
+        is_etf = None if rest else self.board[rows] == ashare.BOARD_ETF
+        try:
+            cols = tf.quote_fields(sub, quotes, not rest)
+        except (TypeError, ValueError, KeyError, IndexError):
+            cols = self._read_slow(sub, reason, quotes, is_etf)
+        if not rest:                                  # amount/volume are kept for ETF rows only
+            self._etf_av = (is_etf, cols.pop("amount"), cols.pop("volume"))
+        return cols
+
+    @staticmethod
+    def _read_slow(sub, reason, quotes, is_etf):
+        """Per-dict reading that records a reason per row (after the fast reader raised)."""
+        col, lvl1, _ = tf.slow_getters(reason)
+        cols = dict((k, col(sub, k)) for k in ("time", "high", "low"))
+        if quotes:
+            cols["bid"], cols["ask"] = lvl1(sub, tf.G_BID)[:, None], lvl1(sub, tf.G_ASK)[:, None]
+        if is_etf is not None:
+            e = np.nonzero(is_etf)[0]
+            ereason = np.zeros(len(e), np.int8)
+            ecol = tf.slow_getters(ereason)[0]
+            esub = tf.pick(sub, e)
+            cols["amount"], cols["volume"] = np.zeros(len(sub)), np.zeros(len(sub))
+            cols["amount"][e], cols["volume"][e] = ecol(esub, "amount"), ecol(esub, "pvolume")
+            take = reason[e] == 0
+            reason[e[take]] = ereason[take]
+        return cols
+
+    def _probe_day(self, vals):
+        """Roll the day from the first and last tick of a push (update() checks all the rows it reads)."""
+        if not vals:
+            return False
+        try:
+            return self._roll_day(np.array([float(vals[0]["time"]), float(vals[-1]["time"])]))
+        except (TypeError, ValueError, KeyError, IndexError):
+            return False
 
     def _roll_day(self, times):
         """Start a new trading day when ticks carry a later Asia/Shanghai date than the one held."""
         if not len(times):
-            return
+            return False
         tmax = float(np.max(np.where(np.isfinite(times), times, 0.0)))
         if tmax <= 0:
-            return
+            return False
         day_no = (int(tmax) // 1000 + 8 * 3600) // 86400
         if day_no <= self._day_no:
-            return
+            return False
         d = datetime.date(1970, 1, 1) + datetime.timedelta(days=day_no)
         yyyymmdd = d.year * 10000 + d.month * 100 + d.day
-        if self._day_no:
+        rolled = bool(self._day_no)
+        if rolled:
             self.new_day(yyyymmdd)
         elif self.trade_date is None:
             self.trade_date = yyyymmdd
         self._day_no = day_no
-
-    def _extract(self, vals, col, lvl1, book, some_quotes=False):
-        cols = {}
-        if col is tf.col:                      # fast path: one pass for the scalars, one each for bid1/ask1
-            a = tf.multi(vals, tf.G_ROW4, 4).T.copy()       # contiguous columns: faster checks below
-            for j, (_, name) in enumerate(tf.ROW_FIELDS):
-                cols[name] = a[j]
-            if some_quotes:
-                return cols
-            if not self.full:
-                cols["bid"] = tf.lvl1(vals, tf.G_BID)[:, None]
-                cols["ask"] = tf.lvl1(vals, tf.G_ASK)[:, None]
-                return cols
-        else:
-            for k, name in tf.ROW_FIELDS:
-                cols[name] = col(vals, k)
-            if some_quotes:
-                return cols
-        if self.full:
-            cols.update(self._details(vals, col, book))
-        else:
-            cols["bid"] = lvl1(vals, tf.G_BID)[:, None]
-            cols["ask"] = lvl1(vals, tf.G_ASK)[:, None]
-        return cols
-
+        return rolled
 
     def _read_pre_close(self, vals, rows, positions, reason):
         sub = [vals[i] for i in positions]
@@ -295,49 +407,21 @@ class Snapshot(object):
         self.seen[rows[good]] = True
         self._recompute_limits(rows[good])
 
-    def _needed_quotes(self, vals, rows, cols, reason):
-        """quotes='needed': bid1/ask1 of ETF, watched and near-limit rows only; NaN elsewhere. Returns the mask.
+    def _check_last(self, rows, last, reason):
+        """Checks on lastPrice alone (rows whose other fields come in complete())."""
+        bad = np.zeros(len(reason), np.int8)
+        band = (last > self.up[rows] + 1e-9) | (last < self.down[rows] - 1e-9)
+        for mask, code in ((band, tf.R_BAND), (last <= 0, tf.R_NONPOS), (~np.isfinite(last), tf.R_NAN)):
+            if mask.any():
+                bad[mask] = code
+        np.copyto(reason, bad, where=reason == 0)
 
-        ETF rows are read with their amount/pvolume in the same pass (kept in self._etf_av for the details)."""
-        m = len(vals)
-        k = 1.0 - self.near_limit_pct
-        dn = self.down[rows]
-        is_etf = np.zeros(m, bool)
-        is_etf[self._etf_pos] = True
-        other = ((cols["high"] >= self.up[rows] * k) | ((dn > 0) & (cols["low"] * k <= dn)) | self.watch[rows])
-        need = other | is_etf
-        cols["bid"] = np.full((m, 1), np.nan)
-        cols["ask"] = np.full((m, 1), np.nan)
-        p_etf, p_other = self._etf_pos, np.nonzero(other & ~is_etf)[0]
-        try:
-            if len(p_etf):
-                b, a, amount, volume = tf.quotes_av(self._etf_pick(vals))
-                cols["bid"][p_etf, 0], cols["ask"][p_etf, 0] = b, a
-                self._etf_av = {"amount": amount, "volume": volume}
-            if len(p_other):
-                sub = tf.pick(vals, p_other)
-                cols["bid"][p_other, 0], cols["ask"][p_other, 0] = tf.lvl1(sub, tf.G_BID), tf.lvl1(sub, tf.G_ASK)
-            return need
-        except (TypeError, ValueError, KeyError, IndexError):
-            self._etf_av = None
-        p = np.nonzero(need)[0]
-        if len(p):
-            sub = tf.pick(vals, p)
-            try:
-                cols["bid"][p, 0], cols["ask"][p, 0] = tf.lvl1(sub, tf.G_BID), tf.lvl1(sub, tf.G_ASK)
-            except (TypeError, ValueError, KeyError, IndexError):
-                sub_reason = np.zeros(len(sub), np.int8)
-                lvl1 = tf.slow_getters(sub_reason)[1]
-                cols["bid"][p, 0], cols["ask"][p, 0] = lvl1(sub, tf.G_BID), lvl1(sub, tf.G_ASK)
-                take = reason[p] == 0
-                reason[p[take]] = sub_reason[take]
-        return need
-
-    def _validate(self, rows, cols, reason, now_ms, known=None):
+    def _check(self, rows, cols, reason, now_ms):
         last, high, low, t = cols["last"], cols["high"], cols["low"], cols["time"]
-        bid1, ask1 = cols["bid"][:, 0], cols["ask"][:, 0]
-        if known is not None:                # quotes='needed': quotes not read are unknown, not errors
-            bid1, ask1 = np.where(known, bid1, 0.0), np.where(known, ask1, 0.0)
+        if "bid" in cols:
+            bid1, ask1 = cols["bid"][:, 0], cols["ask"][:, 0]
+        else:                                 # quotes not read: unknown, not errors
+            bid1 = ask1 = np.zeros(len(rows))
         # the checks below only decide rows that are not NaN (NaN rows are R_NAN whatever they say), so
         # min/max over several fields equal the per-field comparisons they replace
         nan = ~np.isfinite(last + high + low + t + bid1 + ask1)
@@ -358,29 +442,19 @@ class Snapshot(object):
         np.copyto(reason, bad, where=reason == 0)
 
     # ---- detail fields (amount, volume, open, status, 5-level book) -------------------------------
-    def _eager_details(self, vals, rows, okpos, reason):
-        """ETF rows: turnover. Watched rows and rows whose book sits at a limit: all details."""
+    def _eager_details(self, vals, rows, reason):
+        """ETF rows: turnover (read with the quotes). Watched rows and rows whose book sits at a limit: all."""
+        is_etf, amount, volume = self._etf_av
+        epos = np.nonzero(is_etf & (reason == 0))[0]
+        if len(epos):
+            self._store(rows, epos, np.zeros(len(epos), np.int8), reason,
+                        {"amount": amount[epos], "volume": volume[epos]})
+        okpos = np.nonzero(reason == 0)[0]
         r_ok = rows[okpos]
         b1 = np.rint(self.bid[r_ok, 0] * ashare.PRICE_SCALE)
         a1 = np.rint(self.ask[r_ok, 0] * ashare.PRICE_SCALE)
         want = okpos[(b1 == self.up_units[r_ok]) | (a1 == self.down_units[r_ok]) | self.watch[r_ok]]
-        epos = self._etf_pos[reason[self._etf_pos] == 0] if len(self._etf_pos) else self._etf_pos
-        if len(epos) and self._etf_av is not None:      # read with the quotes (quotes='needed')
-            keep = reason[self._etf_pos] == 0
-            self._store(rows, epos, np.zeros(len(epos), np.int8), reason,
-                        {k: v[keep] for k, v in self._etf_av.items()})
-        elif len(epos):
-            sub = self._etf_pick(vals) if len(epos) == len(self._etf_pos) else tf.pick(vals, epos)
-            sub_reason = np.zeros(len(sub), np.int8)
-            try:
-                av = tf.multi(sub, tf.G_AV, 2)
-                amount, volume = av[:, 0], av[:, 1]
-            except (TypeError, ValueError, KeyError, IndexError):
-                col = tf.slow_getters(sub_reason)[0]
-                amount, volume = col(sub, "amount"), col(sub, "pvolume")
-            self._store(rows, epos, sub_reason, reason, {"amount": amount, "volume": volume})
         if len(want):
-            want = want[reason[want] == 0]
             sub = tf.pick(vals, want)
             sub_reason = np.zeros(len(sub), np.int8)
             try:

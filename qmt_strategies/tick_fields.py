@@ -12,8 +12,7 @@ REASONS = ("missing_field", "bad_type", "nan", "nonpositive_price", "stale_time"
 R_MISSING, R_TYPE, R_NAN, R_NONPOS, R_STALE, R_BAND = range(1, 7)
 LEVELS = 5
 
-ROW_FIELDS = (("time", "time"), ("lastPrice", "last"), ("high", "high"), ("low", "low"))
-G_ROW4 = itemgetter(*(k for k, _ in ROW_FIELDS))
+G_THL = itemgetter("time", "high", "low")
 G_AV = itemgetter("amount", "pvolume")
 DETAIL_FIELDS = (("open", "open"), ("amount", "amount"), ("pvolume", "volume"), ("stockStatus", "status"))
 G_BID = itemgetter("bidPrice")
@@ -23,8 +22,9 @@ G_ASKV = itemgetter("askVol")
 G_FIRST = itemgetter(0)
 G_FIVE = itemgetter(slice(0, 5))
 BOOK_FIELDS = ((G_BID, "bid"), (G_ASK, "ask"), (G_BIDV, "bid_vol"), (G_ASKV, "ask_vol"))
-G_QUOTE_AV = itemgetter("bidPrice", "askPrice", "amount", "pvolume")
-G_DETAILS = itemgetter(*([k for k, _ in DETAIL_FIELDS] + ["bidPrice", "askPrice", "bidVol", "askVol"]))
+G_DETAILS = itemgetter(*[k for k, _ in DETAIL_FIELDS])
+_SCALARS = {False: ("time", "high", "low"), True: ("time", "high", "low", "amount", "pvolume")}
+_SCALAR_GETTERS = dict((k, itemgetter(*v)) for k, v in _SCALARS.items())
 BOOK_KEYS = {G_BID: "bidPrice", G_ASK: "askPrice", G_BIDV: "bidVol", G_ASKV: "askVol"}
 _G = dict((k, itemgetter(k)) for k in ("time", "lastPrice", "high", "low", "open", "lastClose",
                                        "amount", "pvolume", "volume", "stockStatus"))
@@ -53,45 +53,31 @@ def book(vals, getter):
     return flat.reshape(n, LEVELS)
 
 
-def quotes_av(vals):
-    """bid1, ask1, amount, pvolume of each dict in one pass over the dicts (raises like `col`/`lvl1`)."""
-    n = len(vals)
-    if not n:
-        e = np.zeros(0)
-        return e, e, e, e
-    b, a, am, pv = zip(*map(G_QUOTE_AV, vals))
-    return (np.fromiter(map(pos, map(G_FIRST, b)), np.float64, n),
-            np.fromiter(map(pos, map(G_FIRST, a)), np.float64, n),
-            np.fromiter(map(pos, am), np.float64, n), np.fromiter(map(pos, pv), np.float64, n))
+def quote_fields(vals, quotes=True, av=True):
+    """time, high, low (+ amount, volume) of each dict in one pass, and (+) bid/ask level 1 as (n, 1) columns.
 
-
-def details(vals):
-    """{name: column} of DETAIL_FIELDS and (n, 5) books of BOOK_FIELDS, one pass over the dicts."""
-    n = len(vals)
+    Raises like `col`/`lvl1` on any wrong value."""
+    keys = _SCALARS[bool(av)]
+    a = multi(vals, _SCALAR_GETTERS[bool(av)], len(keys))
     cols = {}
-    if not n:
-        for _, name in DETAIL_FIELDS:
-            cols[name] = np.zeros(0)
-        for _, name in BOOK_FIELDS:
-            cols[name] = np.zeros((0, LEVELS))
-        return cols
-    parts = tuple(zip(*map(G_DETAILS, vals)))
-    for j, (_, name) in enumerate(DETAIL_FIELDS):
-        cols[name] = np.fromiter(map(pos, parts[j]), np.float64, n)
-    for j, (_, name) in enumerate(BOOK_FIELDS):
-        seq = parts[len(DETAIL_FIELDS) + j]
-        cols[name] = np.fromiter(map(pos, chain.from_iterable(map(G_FIVE, seq))), np.float64,
-                                 n * LEVELS).reshape(n, LEVELS)
+    for j, key in enumerate(keys):
+        cols["volume" if key == "pvolume" else key] = a[:, j].copy()
+    if quotes:
+        cols["bid"] = lvl1(vals, G_BID)[:, None]
+        cols["ask"] = lvl1(vals, G_ASK)[:, None]
     return cols
 
 
-def picker(positions):
-    """A reusable `pick` for fixed positions (builds the C getter once per key set, not per push)."""
-    p = positions.tolist()
-    if len(p) < 2:
-        return lambda vals: [vals[i] for i in p]
-    g = itemgetter(*p)
-    return lambda vals: list(g(vals))
+def details(vals):
+    """{name: column} of DETAIL_FIELDS and (n, 5) books of BOOK_FIELDS."""
+    n = len(vals)
+    a = multi(vals, G_DETAILS, len(DETAIL_FIELDS))
+    cols = {}
+    for j, (_, name) in enumerate(DETAIL_FIELDS):
+        cols[name] = a[:, j].copy()
+    for g, name in BOOK_FIELDS:
+        cols[name] = book(vals, g) if n else np.zeros((0, LEVELS))
+    return cols
 
 
 def pick(vals, positions):
