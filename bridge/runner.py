@@ -51,7 +51,9 @@ class Runner(BrokerSide):
         self.risk, self.exits_cfg, self.strategies, self.clock = risk, exits_cfg, strategies, clock
         self.account_id, self.protect_holdings, self.resume = account_id, protect_holdings, resume
         self.ack_timeout_ms, self.exit_reprice_ms = ack_timeout_ms, exit_reprice_ms
-        self.snap = Snapshot()
+        # far-from-limit rows: lastPrice only, their level-1 quotes are never read (NaN); rows that need
+        # quotes are watched: brackets (exits), the offensive layer's morning orders
+        self.snap = Snapshot(quotes="needed")
         self._watched: tuple[str, ...] = ()
         self.portfolio = Portfolio()
         self.om = OrderManager(self.portfolio, ClientIds(20000101))

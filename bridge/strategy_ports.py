@@ -62,6 +62,12 @@ class LimitUpPort:
         return self.strategy.on_fill(fill) if self.strategy is not None else None
 
 
+def _quote(q, fallback) -> float:
+    """A level-1 quote when known (finite, > 0), else the fallback price."""
+    q = float(q)
+    return q if q > 0 and np.isfinite(q) else float(fallback)
+
+
 def offensive_strategy(path=None) -> OffensiveLayerStrategy:
     """OffensiveLayerStrategy from config/offensive.yaml (its defaults when the file is absent)."""
     from config.offensive_schema import DEFAULT_OFFENSIVE, load_offensive
@@ -139,6 +145,8 @@ class OffensivePort:
         sigs = self.strategy.on_day(ymd, runner.now_ms, scores, last_close)
         buys = sorted((s for s in sigs if s.action == "buy"), key=lambda s: -s.score)[: self.max_entries]
         self.pending = buys + [s for s in sigs if s.action != "buy"]
+        # their level-1 quotes on every push until they are priced (the runner's snapshot reads far rows' last only)
+        runner.snap.set_watch(runner.snap.add_codes([s.code for s in self.pending]), owner=self.name)
         logger.info("offensive day trade_date={} candidates={} kept={}", ymd, len(sigs), len(self.pending))
 
     def on_snapshot(self, runner, now_ms: int):
@@ -149,7 +157,6 @@ class OffensivePort:
         snap = runner.snap
         signals, intents = [], []
         if self.pending:
-            snap.complete()                    # level-1 quotes of every row (the runner defers far rows)
             for s in self.pending:
                 r = snap.index.get(s.code)
                 if r is None or not snap.valid[r]:
@@ -157,14 +164,15 @@ class OffensivePort:
                 signals.append(s._replace(ts_ms=int(now_ms)))
                 tick = int(snap.tick[r])
                 if s.action == "buy":
-                    ask = float(snap.ask[r, 0]) or float(snap.last[r])
+                    ask = _quote(snap.ask[r, 0], snap.last[r])
                     px = (ashare.to_units(ask) + self.buy_ticks * tick) / ashare.PRICE_SCALE
                 else:
-                    bid = float(snap.bid[r, 0]) or float(snap.last[r])
+                    bid = _quote(snap.bid[r, 0], snap.last[r])
                     px = max(ashare.to_units(bid) - self.buy_ticks * tick, int(snap.down_units[r])) / ashare.PRICE_SCALE
                 intents.append(OrderIntent(s.signal_id, self.name, s.code, s.action, float(px), int(s.quantity),
                                            int(now_ms), s.signal_id, s.reason, None))
             self.pending = []
+            snap.set_watch([], owner=self.name)
         held = [c for c in self.strategy.holdings if c in snap.index]
         if held:
             rows = snap.rows_of(held)
@@ -173,7 +181,7 @@ class OffensivePort:
             for s in self.strategy.on_prices(self.day, now_ms, prices):
                 signals.append(s)
                 r = snap.index[s.code]
-                px = max(ashare.to_units(float(snap.bid[r, 0]) or s.price) - self.buy_ticks * int(snap.tick[r]),
+                px = max(ashare.to_units(_quote(snap.bid[r, 0], s.price)) - self.buy_ticks * int(snap.tick[r]),
                          int(snap.down_units[r])) / ashare.PRICE_SCALE
                 intents.append(OrderIntent(s.signal_id, self.name, s.code, "sell", float(px), int(s.quantity),
                                            int(now_ms), s.signal_id, s.reason, None))

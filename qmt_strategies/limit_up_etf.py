@@ -111,7 +111,10 @@ class LimitUpEtfStrategy(object):
         ever = self.limits.up.ever_sealed[:n]
         sealed_count = int(np.count_nonzero(ever))
         interval = now_ms - self.last_scan_ms >= self.params.scan_interval * 1000
-        if not (interval or sealed_count > self._sealed_seen) or not ev.in_continuous_session(sod):
+        new_seal = sealed_count > self._sealed_seen
+        if interval or not new_seal:           # the watch list serves the next pushes: not on a new seal's path
+            self._watch(snap, n)
+        if not (interval or new_seal) or not ev.in_continuous_session(sod):
             return _EMPTY
         self._sealed_seen = sealed_count
         only = None
@@ -133,7 +136,6 @@ class LimitUpEtfStrategy(object):
         up = self.limits.up
         fresh = snap.valid[:n] & (snap.time[:n] >= now_ms - p.max_tick_age_ms)
         hot = fresh & self._state_ok[up.state[:n]]
-        self._watch(snap, n)
         hot_ent = h.entries_of_rows(np.nonzero(hot)[0])       # = h.related / h.sealed_weight, one pass
         hot_w = h.weights_of(hot_ent)
         keep = hot_w >= p.min_weight
@@ -214,7 +216,9 @@ class LimitUpEtfStrategy(object):
         return StrategyOutput(signals, intents)
 
     def _watch(self, snap, n):
-        """Ask the snapshot for the 5-level book of ETFs that hold, with weight, stocks near limit-up."""
+        """Ask the snapshot for the 5-level book of ETFs that hold, with weight, stocks near limit-up.
+
+        Called on every push but the ones that scan new seals (those run it on the next push)."""
         p, h = self.params, self.holdings
         up = snap.up[:n]
         near = snap.valid[:n] & np.isfinite(up) & (snap.last[:n] >= up * (1 - p.watch_near_limit_pct))

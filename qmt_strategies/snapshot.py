@@ -369,16 +369,16 @@ class Snapshot(object):
         if not vals:
             return False
         try:
-            return self._roll_day(np.array([float(vals[0]["time"]), float(vals[-1]["time"])]))
+            return self._roll_to(max(float(vals[0]["time"]), float(vals[-1]["time"])))
         except (TypeError, ValueError, KeyError, IndexError):
             return False
 
     def _roll_day(self, times):
         """Start a new trading day when ticks carry a later Asia/Shanghai date than the one held."""
-        if not len(times):
-            return False
-        tmax = float(np.max(np.where(np.isfinite(times), times, 0.0)))
-        if tmax <= 0:
+        return bool(len(times)) and self._roll_to(float(np.fmax.reduce(times)))     # fmax skips NaN
+
+    def _roll_to(self, tmax):
+        if not 0 < tmax < 1e15:                          # NaN, inf, non-positive: nothing to learn
             return False
         day_no = (int(tmax) // 1000 + 8 * 3600) // 86400
         if day_no <= self._day_no:
