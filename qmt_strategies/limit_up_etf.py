@@ -198,7 +198,7 @@ class LimitUpEtfStrategy(object):
                      loop_etf_fill=edge.etf_fill[j], loop_feasible=edge.feasible[j])
         for k in facts:
             facts[k] = facts[k].tolist()
-        facts["tick"] = snap.tick[ra]          # numpy: _exit_prices divides by it (0 gives inf, not an error)
+        facts["sl"], facts["tp"] = self._exit_prices(facts["price"], snap.tick[ra])
         signals, best_for_stock = [], {}
         for a, (s, e_) in enumerate(zip(facts["srow"], facts["erow"])):
             stock, etf = codes[s], codes[e_]
@@ -248,17 +248,21 @@ class LimitUpEtfStrategy(object):
         return price_u, ashare.round_lot(raw.astype(np.int64), snap.board[erow])
 
     def _exit_prices(self, price, tick_units):
+        """Stop-loss and take-profit on the tick grid, rounded (Python round) to 3 decimals: two lists."""
         p = self.params
-        t = tick_units / float(ashare.PRICE_SCALE)
-        sl = np.floor(price * (1 - p.stop_loss_pct) / t + 1e-9) * t if p.stop_loss_pct else 0.0
-        tp = np.ceil(price * (1 + p.take_profit_pct) / t - 1e-9) * t if p.take_profit_pct else 0.0
-        return round(float(sl), 3), round(float(tp), 3)
+        price = np.asarray(price, np.float64)
+        t = np.asarray(tick_units) / float(ashare.PRICE_SCALE)
+        zero = np.zeros(price.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sl = np.floor(price * (1 - p.stop_loss_pct) / t + 1e-9) * t if p.stop_loss_pct else zero
+            tp = np.ceil(price * (1 + p.take_profit_pct) / t - 1e-9) * t if p.take_profit_pct else zero
+        return [round(x, 3) for x in np.ravel(sl).tolist()], [round(x, 3) for x in np.ravel(tp).tolist()]
 
     def _signal(self, now_ms, day, a, stock, etf, ttc, facts):
         """Signal for the a-th admitted pair; facts: lists over the admitted pairs (see _scan)."""
         L, p = facts, self.params
         price = L["price"][a]
-        sl, tp = self._exit_prices(price, L["tick"][a])
+        sl, tp = L["sl"][a], L["tp"][a]
         state = STATE_NAMES[L["state"][a]]
         rank = L["rank"][a]
         details = {
@@ -311,7 +315,7 @@ class LimitUpEtfStrategy(object):
             pos[1] = (pos[0] * pos[1] + fill.quantity * fill.price) / qty if qty else 0.0
             pos[0] = qty
             tick = 1 if ashare.board_of_code(fill.code) == ashare.BOARD_ETF else 10
-            sl, tp = self._exit_prices(pos[1], tick)
+            (sl,), (tp,) = self._exit_prices(pos[1], tick)
             intent = self.intents.get(fill.client_id)
             return ExitPlan(code=fill.code, entry_price=round(pos[1], 4), stop_loss=sl, take_profit=tp,
                             trailing_pct=self.params.trailing_pct, exit_after_days=self.params.exit_after_days,
