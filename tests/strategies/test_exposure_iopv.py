@@ -2,7 +2,7 @@
 import math
 
 import numpy as np
-from conftest import make_tick
+from tickmaker import make_tick
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

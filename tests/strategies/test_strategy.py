@@ -1,7 +1,7 @@
 """Golden tests of LimitUpEtfStrategy on hand-built snapshots: each limit-up kind, confidence and risk branch."""
 import numpy as np
 import pytest
-from conftest import BASE_MS, make_tick
+from tickmaker import BASE_MS, make_tick
 
 from qmt_strategies import ashare
 from qmt_strategies import evaluate as ev
