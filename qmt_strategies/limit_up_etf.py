@@ -184,6 +184,7 @@ class LimitUpEtfStrategy(object):
         adm = np.asarray(admitted, np.int64)
         ea, sa, ra = e[adm], srow[adm], erow[adm]
         sig_etfs = np.unique(ea)
+        snap.read_depth(h.etf_rows[sig_etfs])          # their 5-level book from this push (deferred reading)
         edge = loop_edge(h, snap, sig_etfs, self.costs)
         price_u, qty = self._order_size(snap, ra)           # elementwise: only the admitted pairs need it
         j = np.searchsorted(sig_etfs, ea)

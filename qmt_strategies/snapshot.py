@@ -214,7 +214,7 @@ class Snapshot(object):
         rest = np.ones(m, bool)
         rest[cpos] = False
         rpos = np.nonzero(rest)[0]
-        pending = None
+        pending = {"ticks": ticks, "vals": vals, "rows": rows, "now": now_ms, "far": None, "depth": None}
         if len(rpos):                                     # far from limits: last now (checked alone)
             rrows, rlast = rows[rpos], last[rpos]
             rreason = reason[rpos]
@@ -223,7 +223,7 @@ class Snapshot(object):
             good = rreason == 0
             self.valid[rrows[~good]] = False
             gpos, grows = rpos[good], rrows[good]
-            pending = [ticks, vals, gpos, grows, self.last[grows].copy(), now_ms, None]
+            pending["far"] = (gpos, grows, self.last[grows].copy())
             self.last[grows] = rlast[good]
         okc = creason == 0
         r = crows[okc]
@@ -238,14 +238,14 @@ class Snapshot(object):
         if self.full:
             self.detail_time[r] = self.time[r]
         else:
-            self._eager_details(csub, crows, creason)
+            watched = self._eager_details(csub, crows, creason)
             reason[cpos] = creason
+            if len(watched):
+                pending["depth"] = cpos[watched]
         self.version += 1
-        counts = self._count(reason, fresh=True)
+        pending["counts"] = self._count(reason, fresh=True)
         ok = rows[reason == 0]
         self.pushed_rows = ok
-        if pending is not None:
-            pending[-1] = counts
         self._pending = pending
         if not defer:
             self.complete()
@@ -253,21 +253,53 @@ class Snapshot(object):
         return ok
 
     def complete(self):
-        """Read the fields update() left for later (rows far from limits); no-op when nothing is pending."""
+        """Read what update() left for later: far rows' other fields, watched rows' book; no-op if nothing."""
         p, self._pending = self._pending, None
         if p is None:
             return
-        ticks, vals, pos_, rows, prev_last, now_ms, counts = p
-        sub = tf.pick(vals, pos_)
+        if p["far"] is not None and self._complete_far(p):
+            return
+        if p["depth"] is not None:
+            self._depth(p["vals"], p["rows"], p["depth"])
+
+    def read_depth(self, rows):
+        """Read now the 5-level book and details of `rows` from a deferred push (rows not in it: unchanged).
+
+        For a strategy that needs depth on its decision path (e.g. the loop edge of the ETFs it signals):
+        watched rows otherwise get it in complete(). No-op when no push is pending."""
+        p = self._pending
+        if p is None:
+            return
+        pos_ = np.nonzero(np.isin(p["rows"], rows))[0]
+        if len(pos_):
+            self._depth(p["vals"], p["rows"], pos_)
+
+    def _depth(self, vals, push_rows, pos_):
+        """5-level book and details of push positions whose details are not from this tick yet."""
+        rows = push_rows[pos_]
+        need = self.valid[rows] & (self.detail_time[rows] != self.time[rows])
+        pos_ = pos_[need]
+        if not len(pos_):
+            return
+        reason = np.zeros(len(pos_), np.int8)
+        self._read_details(tf.pick(vals, pos_), push_rows[pos_], np.arange(len(pos_)), reason)
+        self._count(reason, fresh=False)
+        if reason.any():
+            self.pushed_rows = np.setdiff1d(self.pushed_rows, push_rows[pos_][reason > 0])
+
+    def _complete_far(self, p):
+        """Far rows' time/high/low (+ quotes); True when the push was redone on a new trading day."""
+        pos_, rows, prev_last = p["far"]
+        sub = tf.pick(p["vals"], pos_)
         reason = np.zeros(len(rows), np.int8)
         cols = self._read(sub, reason, rows, quotes=self.quotes == "all", rest=True)
         if self._roll_day(cols["time"]):                 # the day turned in this push: redo it on the new day
             for i, r in enumerate(REASONS):
-                self.bad_counts[r] -= int(counts[i + 1])
-            self.update(ticks, now_ms)
-            return
+                self.bad_counts[r] -= int(p["counts"][i + 1])
+            self.update(p["ticks"], p["now"])
+            return True
         cols["last"] = self.last[rows]
-        self._check(rows, cols, reason, now_ms)
+        self._check(rows, cols, reason, p["now"])
         stale = reason == tf.R_STALE
         good = reason == 0
         self.last[rows[~good]] = prev_last[~good]        # a bad tick writes nothing (as if read at once)
@@ -286,6 +318,7 @@ class Snapshot(object):
         self._count(reason, fresh=False)
         if not good.all():
             self.pushed_rows = np.setdiff1d(self.pushed_rows, rows[~good])
+        return False
 
     def _count(self, reason, fresh):
         counts = np.bincount(reason, minlength=len(REASONS) + 1)
@@ -443,7 +476,9 @@ class Snapshot(object):
 
     # ---- detail fields (amount, volume, open, status, 5-level book) -------------------------------
     def _eager_details(self, vals, rows, reason):
-        """ETF rows: turnover (read with the quotes). Watched rows and rows whose book sits at a limit: all."""
+        """ETF rows: turnover (read with the quotes). Rows whose book sits at a limit: all details now (the
+        seal size needs bidVol). Returns the positions of the other watched rows: their book comes in
+        complete() (or read_depth())."""
         is_etf, amount, volume = self._etf_av
         epos = np.nonzero(is_etf & (reason == 0))[0]
         if len(epos):
@@ -453,19 +488,25 @@ class Snapshot(object):
         r_ok = rows[okpos]
         b1 = np.rint(self.bid[r_ok, 0] * ashare.PRICE_SCALE)
         a1 = np.rint(self.ask[r_ok, 0] * ashare.PRICE_SCALE)
-        want = okpos[(b1 == self.up_units[r_ok]) | (a1 == self.down_units[r_ok]) | self.watch[r_ok]]
+        at_limit = (b1 == self.up_units[r_ok]) | (a1 == self.down_units[r_ok])
+        want = okpos[at_limit]
         if len(want):
-            sub = tf.pick(vals, want)
-            sub_reason = np.zeros(len(sub), np.int8)
-            try:
-                cols = tf.details(sub)
-                cols["bid_vol"] *= self.book_lot
-                cols["ask_vol"] *= self.book_lot
-            except (TypeError, ValueError, KeyError, IndexError):
-                g = tf.slow_getters(sub_reason)
-                cols = self._details(sub, g[0], g[2])
-            good = self._store(rows, want, sub_reason, reason, cols)
-            self.detail_time[good] = self.time[good]
+            self._read_details(vals, rows, want, reason)
+        return okpos[~at_limit & self.watch[r_ok]]
+
+    def _read_details(self, vals, rows, want, reason):
+        """Details and 5-level book of vals[want] (rows[want]); bad values set reason and mask the row."""
+        sub = tf.pick(vals, want)
+        sub_reason = np.zeros(len(sub), np.int8)
+        try:
+            cols = tf.details(sub)
+            cols["bid_vol"] *= self.book_lot
+            cols["ask_vol"] *= self.book_lot
+        except (TypeError, ValueError, KeyError, IndexError):
+            g = tf.slow_getters(sub_reason)
+            cols = self._details(sub, g[0], g[2])
+        good = self._store(rows, want, sub_reason, reason, cols)
+        self.detail_time[good] = self.time[good]
 
     def _store(self, rows, positions, sub_reason, reason, cols):
         """Write detail columns for good positions; NaN/inf or bad types mask the row. Returns rows written."""

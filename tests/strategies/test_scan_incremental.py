@@ -154,3 +154,47 @@ def test_memory_prefilter_matches_per_pair_admit(steps):
         assert fast.best == ref.best and fast.day == ref.day
         for s, e, _, _ in pairs:
             assert fast.version("S%d" % s, "E%d" % e) == ref.version("S%d" % s, "E%d" % e)
+
+
+def test_deferred_snapshot_gives_the_same_signals_as_reading_every_field_first():
+    """The runner's order: update(defer=True) -> on_snapshot -> complete(). Same signals and intents as
+    update() then on_snapshot. Only the loop-edge details may differ: deferred, the signalled ETFs' book
+    is read on demand from the push, so it is never older than the one a non-deferred run holds."""
+    ticks, info, planted, rnd = _market(5)
+    params = ev.LimitUpEtfParams(scan_interval=30, min_etf_volume=100.0, min_weight=0.02,
+                                 premium_priced_in_fraction=1e9, max_positions=1000)
+    runs = [(Snapshot(quotes=q), LimitUpEtfStrategy(params, etf_info=info), d)
+            for q in ("all", "needed") for d in (False, True)]
+    cands = [c for c in sorted(ticks) if c not in planted and not c.startswith(("51", "15"))]
+    rnd.shuffle(cands)
+    clock, emitted, fresh_loop = T_1030, 0, 0
+    for push in range(30):
+        if push:
+            for code in cands[:rnd.choice((0, 1, 2))]:
+                _seal(ticks, runs[0][0], code, rnd)
+                cands.remove(code)
+            for code in rnd.sample(sorted(ticks), 40):          # other rows move a little
+                t = ticks[code]
+                if t["askPrice"][0] > 0 and code not in planted:
+                    t["lastPrice"] = t["bidPrice"][0]
+        clock += 3000
+        outs = []
+        for snap, strat, defer in runs:
+            snap.update(fresh_push(ticks, clock - T_1030), defer=defer)
+            outs.append(strat.on_snapshot(snap, clock))
+            snap.complete()
+        emitted += len(outs[0].signals)
+        for now, deferred in ((outs[0], outs[1]), (outs[2], outs[3])):
+            assert [_no_loop(x) for x in deferred.signals] == [_no_loop(x) for x in now.signals]
+            assert deferred.intents == now.intents
+            fresh_loop += sum(a.details["loop_etf_fill"] != b.details["loop_etf_fill"]
+                              for a, b in zip(now.signals, deferred.signals))
+    assert emitted > 20 and fresh_loop > 0        # some books were read on demand that a plain run lacked
+
+
+def _no_loop(sig):
+    d = dict((k, v) for k, v in sig.details.items() if k not in LOOP_FIELDS)
+    return sig._replace(details=d)
+
+
+LOOP_FIELDS = ("create_edge", "redeem_edge", "loop_etf_fill", "loop_feasible")

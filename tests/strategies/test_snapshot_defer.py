@@ -155,15 +155,27 @@ def test_a_stale_far_row_gets_its_earlier_last_back():
     assert s.last[0] == before and s.valid[0] and s.last_bad["stale_time"] == 1
 
 
-def test_watched_rows_are_read_in_full_before_complete():
-    s = Snapshot()
+def test_watched_rows_get_quotes_at_once_and_their_book_in_complete_or_on_demand():
     t0 = BASE_MS
-    s.update({"600000.SH": _tick("600000.SH", 0.1, 0, 0, t0)})
-    s.set_watch([0], owner="exits")
-    p = {"600000.SH": _tick("600000.SH", 0.2, 0, 0, t0 + 3000)}
+    first = {"600000.SH": _tick("600000.SH", 0.1, 0, 0, t0), "510300.SH": _tick("510300.SH", 0.1, 0, 0, t0)}
+    s = Snapshot()
+    s.update(first)
+    stock, etf = s.index["600000.SH"], s.index["510300.SH"]
+    s.set_watch([stock], owner="exits")
+    p = {"600000.SH": _tick("600000.SH", 0.2, 0, 0, t0 + 3000), "510300.SH": _tick("510300.SH", 0.2, 0, 0, t0 + 3000)}
     s.update(p, defer=True)
-    assert s.time[0] == t0 + 3000 and s.bid[0].tolist() == p["600000.SH"]["bidPrice"]
-    assert s.book_fresh([0])[0]
+    assert s.time[stock] == t0 + 3000 and s.bid[stock, 0] == p["600000.SH"]["bidPrice"][0]   # quotes now
+    assert not s.book_fresh([stock, etf]).any()                                              # depth later
+    s.read_depth([etf])                                      # on demand: any row of the pending push
+    assert s.book_fresh([etf]).tolist() == [True] and s.bid[etf].tolist() == p["510300.SH"]["bidPrice"]
+    assert s.bid_vol[etf].tolist() == [10000] * 5
+    s.complete()                                             # the watched row's book
+    assert s.book_fresh([stock, etf]).tolist() == [True, True]
+    assert s.bid[stock].tolist() == p["600000.SH"]["bidPrice"]
+    s.read_depth([stock])                                    # nothing pending: no-op
+    bad = dict(_tick("600000.SH", 0.2, 0, 0, t0 + 6000), bidVol=[1, 2, float("nan"), 4, 5])
+    s.update({"600000.SH": bad})                             # not deferred: the book is read in the same call
+    assert not s.valid[stock] and s.last_bad["nan"] == 1
 
 
 def test_a_new_day_seen_only_by_far_rows_is_applied_on_the_new_day():
