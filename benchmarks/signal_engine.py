@@ -5,6 +5,7 @@ IOPVs, evaluation: LimitUpEtfStrategy.on_snapshot with a scan every push), the w
 straightforward per-code Python loop reference doing the same work, measured in the same run.
 
     .venv/bin/python benchmarks/signal_engine.py [--stocks 5500] [--etfs 1000] [--comps 50] [--repeat 30]
+                                                  [--rounds 3]
 """
 import argparse
 import gc
@@ -260,12 +261,20 @@ def run_engine(ticks, info, params, repeat, quotes="all"):
 REST = []
 
 
+def _combine(figs):
+    """Median of the rounds' medians, smallest minimum, median of the CPU medians (scalars pass through)."""
+    if not isinstance(figs[0], tuple):
+        return statistics.median(figs)
+    return (statistics.median(f[0] for f in figs), min(f[1] for f in figs), statistics.median(f[2] for f in figs))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stocks", type=int, default=5500)
     ap.add_argument("--etfs", type=int, default=1000)
     ap.add_argument("--comps", type=int, default=50)
-    ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--repeat", type=int, default=30, help="pushes timed per figure and round")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds; each figure is the median of the rounds' medians")
     a = ap.parse_args()
     t0 = time.perf_counter()
     ticks, info, planted = make_market(a.stocks, a.etfs, a.comps)
@@ -281,11 +290,16 @@ def main():
 
     floor = (median_ms(lambda push: np.fromiter(map(get_last, push.values()), np.float64, len(push)),
                        a.repeat, new_push), LAST_MIN[0], LAST_CPU[0])
-    res, snap, strat, first, same_push = run_engine(ticks, info, params, a.repeat)
-    res_n, snap_n, strat_n, first_n, _ = run_engine(ticks, info, params, a.repeat, quotes="needed")
     reference = Reference(ticks, info, params)
-    ref = (median_ms(reference, max(5, a.repeat // 2), new_push), LAST_MIN[0], LAST_CPU[0])
-    ref_warm = (median_ms(reference, max(5, a.repeat // 2), same_push), LAST_MIN[0], LAST_CPU[0])
+    rounds = []                 # the modes and the reference alternate, so that the machine's swings hit all
+    for _ in range(a.rounds):
+        res, snap, strat, first, same_push = run_engine(ticks, info, params, a.repeat)
+        res_n, snap_n, strat_n, first_n, _ = run_engine(ticks, info, params, a.repeat, quotes="needed")
+        ref = (median_ms(reference, max(5, a.repeat // 2), new_push), LAST_MIN[0], LAST_CPU[0])
+        ref_warm = (median_ms(reference, max(5, a.repeat // 2), same_push), LAST_MIN[0], LAST_CPU[0])
+        rounds.append((res, res_n, ref, ref_warm))
+    res, res_n = (dict((k, _combine([r[j][k] for r in rounds])) for k in rounds[0][j]) for j in (0, 1))
+    ref, ref_warm = (_combine([r[j] for r in rounds]) for j in (2, 3))
     ref_sig, ref_iopv, ref_sealed = reference(ticks)
     from qmt_strategies.iopv import iopv
     nav = iopv(strat.holdings, snap)
@@ -298,7 +312,8 @@ def main():
           % (len(sealed_fast), len(ref_sealed), len(planted), sealed_fast == set(ref_sealed) == planted))
     print("IOPV max relative difference engine vs loop: %.2e" % worst)
     print("masked rows this push: %s" % snap.last_bad)
-    print("ms over %d runs on a shared CPU: wall median [wall min] {median CPU time of this process}" % a.repeat)
+    print("ms, %d rounds x %d pushes on a shared CPU: wall median [wall min] {median CPU time of this process}"
+          % (a.rounds, a.repeat))
     print("  floor: one np.fromiter pass over one field of every dict  %7.2f [%6.2f] {%6.2f}" % floor)
     for label, r in (("quotes='all'   ", res), ("quotes='needed'", res_n)):
         print(" Snapshot(%s)" % label)
