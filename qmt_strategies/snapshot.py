@@ -16,7 +16,6 @@ import numpy as np
 from . import ashare
 from . import tick_fields as tf
 
-_ETF_UNDO = ("time", "last", "bid", "ask", "amount", "valid")
 REASONS = tf.REASONS          # masking reasons, in the order they are checked
 LEVELS = tf.LEVELS
 
@@ -62,6 +61,7 @@ class Snapshot(object):
         self._keys = None
         self._rows = None
         self._is_etf = None
+        self._etf_av = None
         self._pending = None
         self._day_no = 0
         self._watch_sets = {}
@@ -199,31 +199,22 @@ class Snapshot(object):
             self._read_pre_close(vals, rows, np.nonzero(new)[0], reason)
         last = self._col(vals, "lastPrice", reason)
         if self.full:
-            apos, bpos = np.arange(m), np.zeros(0, np.int64)
-        else:                                             # A: stocks near a limit or watched; B: ETF rows
-            cand = self._candidates(rows, last)
-            apos, bpos = np.nonzero(cand & ~self._is_etf)[0], np.nonzero(self._is_etf)[0]
-        asub = vals if len(apos) == m else tf.pick(vals, apos)
-        bsub = tf.pick(vals, bpos)
-        arows, brows = rows[apos], rows[bpos]
-        areason, breason = reason[apos], reason[bpos]
-        acols = self._read(asub, areason, quotes=True)
-        bcols = self._read_etf(bsub, breason)
-        if self._roll_day(acols["time"]) or self._roll_day(bcols["time"]):
-            return self.update(ticks, now_ms, defer)      # a new trading day: start again on reset arrays
-        acols["last"] = last[apos]
-        self._check(arows, acols, areason, now_ms)
-        bl = last[bpos]                                   # ETF rows: high/low in complete(); last stands in
-        self._check(brows, {"time": bcols["time"], "last": bl, "high": bl, "low": bl, "bid": bcols["bid"],
-                            "ask": bcols["ask"]}, breason, now_ms)
-        breason[(breason == 0) & ~np.isfinite(bcols["amount"])] = tf.R_NAN
-        reason[apos], reason[bpos] = areason, breason
+            cpos = np.arange(m)
+        else:
+            cpos = np.nonzero(self._candidates(rows, last))[0]
+        csub = vals if len(cpos) == m else tf.pick(vals, cpos)
+        crows = rows[cpos]
+        creason = reason[cpos]
+        cols = self._read(csub, creason, crows, quotes=True)
+        if self._roll_day(cols["time"]):                 # a new trading day: start again on reset arrays
+            return self.update(ticks, now_ms, defer)
+        cols["last"] = last[cpos]
+        self._check(crows, cols, creason, now_ms)
+        reason[cpos] = creason
         rest = np.ones(m, bool)
-        rest[apos] = False
-        rest[bpos] = False
+        rest[cpos] = False
         rpos = np.nonzero(rest)[0]
-        pending = {"ticks": ticks, "vals": vals, "rows": rows, "now": now_ms, "far": None, "depth": None,
-                   "etf": None}
+        pending = {"ticks": ticks, "vals": vals, "rows": rows, "now": now_ms, "far": None, "depth": None}
         if len(rpos):                                     # far from limits: last now (checked alone)
             rrows, rlast = rows[rpos], last[rpos]
             rreason = reason[rpos]
@@ -234,38 +225,20 @@ class Snapshot(object):
             gpos, grows = rpos[good], rrows[good]
             pending["far"] = (gpos, grows, self.last[grows].copy())
             self.last[grows] = rlast[good]
-        okb = breason == 0
-        bcols["last"] = bl
-        later = (breason == 0) | (breason > tf.R_TYPE)   # complete() checks high/low of all but unreadable rows
-        if later.any():
-            pending["etf"] = (bpos[later], brows[later], breason[later].copy(),
-                              dict((k, v[later]) for k, v in bcols.items()),
-                              dict((k, getattr(self, k)[brows[later]].copy()) for k in _ETF_UNDO))
-        if okb.any():                                     # what complete() undoes if high/low turn out bad
-            r = brows[okb]
-            for name, arr in bcols.items():
-                if arr.ndim == 1:
-                    getattr(self, name)[r] = arr[okb]
-                else:
-                    getattr(self, name)[r, 0] = arr[okb, 0]
-            self.valid[r] = True
-        self.valid[brows[(breason > 0) & (breason != tf.R_STALE)]] = False
-        oka = areason == 0
-        r = arows[oka]
-        for name, arr in acols.items():
+        okc = creason == 0
+        r = crows[okc]
+        for name, arr in cols.items():
             if arr.ndim == 1 or self.full:
-                getattr(self, name)[r] = arr[oka]
+                getattr(self, name)[r] = arr[okc]
             else:
-                getattr(self, name)[r, 0] = arr[oka, 0]
+                getattr(self, name)[r, 0] = arr[okc, 0]
         self.valid[r] = True
         # stale rows keep their earlier data and validity; other bad rows are masked until fixed
-        self.valid[arows[(areason > 0) & (areason != tf.R_STALE)]] = False
+        self.valid[crows[(creason > 0) & (creason != tf.R_STALE)]] = False
         if self.full:
             self.detail_time[r] = self.time[r]
         else:
-            cpos = np.concatenate((apos, bpos))
-            creason = np.concatenate((areason, breason))
-            watched = self._eager_details(asub + bsub, rows[cpos], creason)
+            watched = self._eager_details(csub, crows, creason)
             reason[cpos] = creason
             if len(watched):
                 pending["depth"] = cpos[watched]
@@ -286,8 +259,6 @@ class Snapshot(object):
             return
         if p["far"] is not None and self._complete_far(p):
             return
-        if p["etf"] is not None:
-            self._complete_etf(p)
         if p["depth"] is not None:
             self._depth(p["vals"], p["rows"], p["depth"])
 
@@ -316,51 +287,12 @@ class Snapshot(object):
         if reason.any():
             self.pushed_rows = np.setdiff1d(self.pushed_rows, push_rows[pos_][reason > 0])
 
-    def _complete_etf(self, p):
-        """ETF rows' high/low/volume, checked with the rest of their tick as read by update(): the reason is
-        the one reading every field at once gives; a row written by update() and bad now is undone."""
-        pos_, rows, r0, fast, prev = p["etf"]
-        sub = tf.pick(p["vals"], pos_)
-        c = np.zeros(len(rows), np.int8)
-        try:
-            a = tf.multi(sub, tf.G_HLV, 3)
-            high, low, volume = a[:, 0].copy(), a[:, 1].copy(), a[:, 2].copy()
-        except (TypeError, ValueError, KeyError, IndexError):
-            col = tf.slow_getters(c)[0]
-            high, low, volume = col(sub, "high"), col(sub, "low"), col(sub, "pvolume")
-        written = r0 == 0
-        held_t = np.where(written, -np.inf, self.time[rows])   # update() wrote time: compare with what it held
-        cols = dict(fast, high=high, low=low)
-        self._check(rows, cols, c, p["now"], held_t)
-        c[(c == 0) & ~np.isfinite(volume)] = tf.R_NAN
-        # reasons: the smallest code wins (missing, bad type, NaN, non-positive, stale, band)
-        final = np.where((c > 0) & ((r0 == 0) | (c < r0)), c, r0).astype(np.int8)
-        good = final == 0
-        r = rows[good]
-        self.high[r], self.low[r], self.volume[r] = high[good], low[good], volume[good]
-        undo = written & ~good
-        if undo.any():
-            for k, v in prev.items():
-                if k in ("bid", "ask"):
-                    getattr(self, k)[rows[undo], 0] = v[undo, 0]
-                else:
-                    getattr(self, k)[rows[undo]] = v[undo]
-            self.pushed_rows = np.setdiff1d(self.pushed_rows, rows[undo])
-        self.valid[rows[(final > 0) & (final != tf.R_STALE)]] = False
-        changed = final != r0
-        if changed.any():
-            for i, name in enumerate(REASONS):
-                code = i + 1
-                d = int(np.count_nonzero(changed & (final == code))) - int(np.count_nonzero(changed & (r0 == code)))
-                self.last_bad[name] += d
-                self.bad_counts[name] += d
-
     def _complete_far(self, p):
         """Far rows' time/high/low (+ quotes); True when the push was redone on a new trading day."""
         pos_, rows, prev_last = p["far"]
         sub = tf.pick(p["vals"], pos_)
         reason = np.zeros(len(rows), np.int8)
-        cols = self._read(sub, reason, quotes=self.quotes == "all")
+        cols = self._read(sub, reason, rows, quotes=self.quotes == "all", rest=True)
         if self._roll_day(cols["time"]):                 # the day turned in this push: redo it on the new day
             for i, r in enumerate(REASONS):
                 self.bad_counts[r] -= int(p["counts"][i + 1])
@@ -424,8 +356,8 @@ class Snapshot(object):
         return (self._is_etf | self.watch[rows] | (last >= up) | (last <= dn_k) | (self.high[rows] >= up) |
                 ((low > 0) & (low <= dn_k)))
 
-    def _read(self, sub, reason, quotes):
-        """time/high/low (+ bid1/ask1 as (n, 1)) of some dicts; full=True: every field."""
+    def _read(self, sub, reason, rows, quotes, rest=False):
+        """time/high/low (+ bid1/ask1) of some dicts; candidates also amount/volume of ETF rows; full: all."""
         if self.full:
             try:
                 cols = dict(zip(("time", "high", "low"), tf.multi(sub, tf.G_THL, 3).T.copy()))
@@ -438,36 +370,41 @@ class Snapshot(object):
                 cols = dict((k, g[0](sub, k)) for k in ("time", "high", "low"))
                 cols.update(self._details(sub, g[0], g[2]))
                 return cols
+        is_etf = None if rest else self.board[rows] == ashare.BOARD_ETF
         try:
-            return tf.quote_fields(sub, quotes, False)
+            cols = tf.quote_fields(sub, quotes, not rest)
         except (TypeError, ValueError, KeyError, IndexError):
-            col, lvl1, _ = tf.slow_getters(reason)
-            cols = dict((k, col(sub, k)) for k in ("time", "high", "low"))
-            if quotes:
-                cols["bid"], cols["ask"] = lvl1(sub, tf.G_BID)[:, None], lvl1(sub, tf.G_ASK)[:, None]
-            return cols
+            cols = self._read_slow(sub, reason, quotes, is_etf)
+        if not rest:                                  # amount/volume are kept for ETF rows only
+            self._etf_av = (is_etf, cols.pop("amount"), cols.pop("volume"))
+        return cols
 
     @staticmethod
-    def _read_etf(sub, reason):
-        """What the signals need of ETF rows at once: time, amount (turnover), bid1, ask1."""
-        try:
-            return tf.etf_fields(sub)
-        except (TypeError, ValueError, KeyError, IndexError):
-            col, lvl1, _ = tf.slow_getters(reason)
-            return {"time": col(sub, "time"), "amount": col(sub, "amount"),
-                    "bid": lvl1(sub, tf.G_BID)[:, None], "ask": lvl1(sub, tf.G_ASK)[:, None]}
+    def _read_slow(sub, reason, quotes, is_etf):
+        """Per-dict reading that records a reason per row (after the fast reader raised)."""
+        col, lvl1, _ = tf.slow_getters(reason)
+        cols = dict((k, col(sub, k)) for k in ("time", "high", "low"))
+        if quotes:
+            cols["bid"], cols["ask"] = lvl1(sub, tf.G_BID)[:, None], lvl1(sub, tf.G_ASK)[:, None]
+        if is_etf is not None:
+            e = np.nonzero(is_etf)[0]
+            ereason = np.zeros(len(e), np.int8)
+            ecol = tf.slow_getters(ereason)[0]
+            esub = tf.pick(sub, e)
+            cols["amount"], cols["volume"] = np.zeros(len(sub)), np.zeros(len(sub))
+            cols["amount"][e], cols["volume"][e] = ecol(esub, "amount"), ecol(esub, "pvolume")
+            take = reason[e] == 0
+            reason[e[take]] = ereason[take]
+        return cols
 
     def _probe_day(self, vals):
         """Roll the day from the first and last tick of a push (update() checks all the rows it reads)."""
         if not vals:
             return False
-        rolled = False
-        for d in (vals[0], vals[-1]):
-            try:
-                rolled = self._roll_to(float(d["time"])) or rolled
-            except (TypeError, ValueError, KeyError, IndexError):
-                pass
-        return rolled
+        try:
+            return self._roll_to(max(float(vals[0]["time"]), float(vals[-1]["time"])))
+        except (TypeError, ValueError, KeyError, IndexError):
+            return False
 
     def _roll_day(self, times):
         """Start a new trading day when ticks carry a later Asia/Shanghai date than the one held."""
@@ -512,7 +449,7 @@ class Snapshot(object):
                 bad[mask] = code
         np.copyto(reason, bad, where=reason == 0)
 
-    def _check(self, rows, cols, reason, now_ms, held_time=None):
+    def _check(self, rows, cols, reason, now_ms):
         last, high, low, t = cols["last"], cols["high"], cols["low"], cols["time"]
         if "bid" in cols:
             bid1, ask1 = cols["bid"][:, 0], cols["ask"][:, 0]
@@ -523,7 +460,7 @@ class Snapshot(object):
         nan = ~np.isfinite(last + high + low + t + bid1 + ask1)
         lo_all = np.minimum(np.minimum(last, high), np.minimum(low, t))
         nonpos = (lo_all <= 0) | (np.minimum(bid1, ask1) < 0)
-        stale = t < (self.time[rows] if held_time is None else held_time)
+        stale = t < self.time[rows]
         if now_ms is not None and self.max_age_ms:
             stale |= t < (now_ms - self.max_age_ms)
         up = self.up[rows] + 1e-9
@@ -539,8 +476,14 @@ class Snapshot(object):
 
     # ---- detail fields (amount, volume, open, status, 5-level book) -------------------------------
     def _eager_details(self, vals, rows, reason):
-        """Rows whose book sits at a limit: all details now (the seal size needs bidVol). Returns the positions of the other watched rows: their book comes in
+        """ETF rows: turnover (read with the quotes). Rows whose book sits at a limit: all details now (the
+        seal size needs bidVol). Returns the positions of the other watched rows: their book comes in
         complete() (or read_depth())."""
+        is_etf, amount, volume = self._etf_av
+        epos = np.nonzero(is_etf & (reason == 0))[0]
+        if len(epos):
+            self._store(rows, epos, np.zeros(len(epos), np.int8), reason,
+                        {"amount": amount[epos], "volume": volume[epos]})
         okpos = np.nonzero(reason == 0)[0]
         r_ok = rows[okpos]
         b1 = np.rint(self.bid[r_ok, 0] * ashare.PRICE_SCALE)

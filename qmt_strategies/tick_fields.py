@@ -13,8 +13,6 @@ R_MISSING, R_TYPE, R_NAN, R_NONPOS, R_STALE, R_BAND = range(1, 7)
 LEVELS = 5
 
 G_THL = itemgetter("time", "high", "low")
-G_TA = itemgetter("time", "amount")
-G_HLV = itemgetter("high", "low", "pvolume")
 G_AV = itemgetter("amount", "pvolume")
 DETAIL_FIELDS = (("open", "open"), ("amount", "amount"), ("pvolume", "volume"), ("stockStatus", "status"))
 G_BID = itemgetter("bidPrice")
@@ -68,13 +66,6 @@ def quote_fields(vals, quotes=True, av=True):
         cols["bid"] = lvl1(vals, G_BID)[:, None]
         cols["ask"] = lvl1(vals, G_ASK)[:, None]
     return cols
-
-
-def etf_fields(vals):
-    """time, amount and bid/ask level 1 ((n, 1) columns) of ETF dicts; raises like `col`/`lvl1`."""
-    a = multi(vals, G_TA, 2)
-    return {"time": a[:, 0].copy(), "amount": a[:, 1].copy(), "bid": lvl1(vals, G_BID)[:, None],
-            "ask": lvl1(vals, G_ASK)[:, None]}
 
 
 def details(vals):

@@ -4,7 +4,6 @@ The oracle is full=True, which reads every field of every row in one go: after e
 the fields both modes hold must be equal, with the same rows masked and the same counts per reason.
 """
 import math
-import os
 
 import numpy as np
 from hypothesis import given, settings
@@ -105,7 +104,7 @@ def _equal(a, b):
         assert same.all(), (k, x, y)
 
 
-@settings(max_examples=int(os.environ.get("SNAP_EXAMPLES", "150")), deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(spec=push_spec, defer=st.booleans(), near=st.sampled_from((0.0, 0.02, 0.5)),
        day_step=st.one_of(st.none(), st.integers(1, 4)))
 def test_two_phase_update_equals_reading_every_field(spec, defer, near, day_step):
