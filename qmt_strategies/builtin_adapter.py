@@ -73,6 +73,7 @@ class BuiltinAdapter:
         if not self.codes:
             self.codes = list(C.get_stock_list_in_sector("沪深A股")) + list(C.get_stock_list_in_sector("沪深ETF"))
         self.snap = Snapshot(self.codes)
+        self._watched = []
         details = {}
         for c in self.codes:
             d = C.get_instrument_detail(c)
@@ -127,7 +128,18 @@ class BuiltinAdapter:
         day, _ = shanghai_clock(now_ms)
         if day != self.day:
             self._new_day(day)
-        self.snap.update(ticks, now_ms)
+        held = sorted(c for c, b in self.exits.brackets.items() if b.active)
+        if held != self._watched:                  # exits read bid1 of held rows before snap.complete()
+            self._watched = held
+            self.snap.set_watch(self.snap.add_codes(held), owner="exits")
+        # as the miniQMT runner: far-from-limit rows get lastPrice now, their other fields after the decisions
+        self.snap.update(ticks, now_ms, defer=True)
+        try:
+            self._decide(C, now_ms, day)
+        finally:
+            self.snap.complete()
+
+    def _decide(self, C, now_ms, day):
         if any(o["status"] not in FINAL_STATUSES for o in self.orders.values()):
             self.reconcile(C)
         if self.kill_switch is not None and self.kill_switch():
@@ -146,6 +158,7 @@ class BuiltinAdapter:
                 else:
                     b.blocked_until_ms = now_ms + REFIRE_COOLDOWN_MS
         out = self.strategy.on_snapshot(self.snap, now_ms)
+        self.snap.complete()                        # the rest of the push, before orders are checked
         for sig in out.signals:
             self.signals.append(sig)
             self._write_signal(sig)
@@ -517,6 +530,7 @@ class OffensiveDriver:
             self._on_day(day, now_ms)
         if not in_continuous_session(sod):
             return DriverOutput([], [])
+        snap.complete()                      # prices below use level-1 quotes of any row (a deferred push)
         signals, intents = [], []
         for s in self.pending:
             r = snap.index.get(s.code)

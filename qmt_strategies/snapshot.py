@@ -401,10 +401,13 @@ class Snapshot(object):
         """Roll the day from the first and last tick of a push (update() checks all the rows it reads)."""
         if not vals:
             return False
-        try:
-            return self._roll_to(max(float(vals[0]["time"]), float(vals[-1]["time"])))
-        except (TypeError, ValueError, KeyError, IndexError):
-            return False
+        rolled = False
+        for d in (vals[0], vals[-1]):
+            try:
+                rolled = self._roll_to(float(d["time"])) or rolled
+            except (TypeError, ValueError, KeyError, IndexError):
+                pass
+        return rolled
 
     def _roll_day(self, times):
         """Start a new trading day when ticks carry a later Asia/Shanghai date than the one held."""
