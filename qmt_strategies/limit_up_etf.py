@@ -6,7 +6,6 @@ Driven the same way by every runner:
     strat.on_fill(fill)                                          # -> ExitPlan for entries
 All state lives inside the object; no I/O.
 """
-import math
 from typing import List, NamedTuple
 
 import numpy as np
@@ -30,8 +29,14 @@ def _pct(x, digits):
 
 
 def _ms_to_hms(ms):
-    _, sod = ev.shanghai_clock(ms)
+    sod = (int(ms // 1000) + ev.TZ_OFFSET_S) % 86400     # = shanghai_clock(ms)[1], without the date
     return "%02d:%02d:%02d" % (sod // 3600, sod // 60 % 60, sod % 60)
+
+
+# float details that can be unknown (NaN/inf): JSON gets None for them
+_FLOAT_DETAILS = ("seal_amount", "seal_ratio", "limit_up", "weight", "top10_ratio", "etf_sealed_weight", "iopv",
+                  "premium", "discount", "etf_turnover_wan", "create_edge", "redeem_edge", "loop_etf_fill",
+                  "trailing_pct")
 
 
 class LimitUpEtfStrategy(object):
@@ -201,9 +206,10 @@ class LimitUpEtfStrategy(object):
             facts[k] = facts[k].tolist()
         facts["sl"], facts["tp"] = self._exit_prices(facts["price"], snap.tick[ra])
         signals, best_for_stock = [], {}
+        ttc_s = int(ttc)
         for a, (s, e_) in enumerate(zip(facts["srow"], facts["erow"])):
             stock, etf = codes[s], codes[e_]
-            sig = self._signal(now_ms, day, a, stock, etf, ttc, facts)
+            sig = self._signal(now_ms, day, a, stock, etf, ttc_s, facts)
             signals.append(sig)
             best_for_stock.setdefault(stock, (a, sig))
         intents = []
@@ -266,21 +272,20 @@ class LimitUpEtfStrategy(object):
         sl, tp = L["sl"][a], L["tp"][a]
         state = STATE_NAMES[L["state"][a]]
         rank = L["rank"][a]
-        details = {
+        details = {                            # facts are plain Python lists (tolist): no conversions needed
             "stock": stock, "state": state, "first_seal_time": _ms_to_hms(L["first_seal_ms"][a]),
-            "breaks": int(L["breaks"][a]), "seal_amount": float(L["seal_amount"][a]),
-            "seal_ratio": float(L["seal_ratio"][a]), "limit_up": float(L["limit_up"][a]),
-            "limit_disagree": bool(L["limit_disagree"][a]), "etf": etf, "weight": float(L["weight"][a]),
-            "rank": int(rank), "in_top10": bool(rank <= 10), "top10_ratio": float(L["top10"][a]),
-            "etf_sealed_weight": float(L["sealed_w"][a]), "iopv": float(L["nav"][a]),
-            "premium": float(L["pbuy"][a]), "discount": float(L["pdisc"][a]),
-            "etf_turnover_wan": float(L["etf_amount"][a] / 10000.0), "time_to_close_s": int(ttc),
-            "create_edge": float(L["create_edge"][a]), "redeem_edge": float(L["redeem_edge"][a]),
-            "loop_etf_fill": float(L["loop_etf_fill"][a]), "loop_feasible": bool(L["loop_feasible"][a]),
+            "breaks": L["breaks"][a], "seal_amount": L["seal_amount"][a], "seal_ratio": L["seal_ratio"][a],
+            "limit_up": L["limit_up"][a], "limit_disagree": L["limit_disagree"][a], "etf": etf,
+            "weight": L["weight"][a], "rank": rank, "in_top10": rank <= 10, "top10_ratio": L["top10"][a],
+            "etf_sealed_weight": L["sealed_w"][a], "iopv": L["nav"][a], "premium": L["pbuy"][a],
+            "discount": L["pdisc"][a], "etf_turnover_wan": L["etf_amount"][a] / 10000.0, "time_to_close_s": ttc,
+            "create_edge": L["create_edge"][a], "redeem_edge": L["redeem_edge"][a],
+            "loop_etf_fill": L["loop_etf_fill"][a], "loop_feasible": L["loop_feasible"][a],
             "trailing_pct": p.trailing_pct,
         }
-        for k, v in details.items():          # JSON-safe: unknown numbers are None, not NaN
-            if isinstance(v, float) and not math.isfinite(v):
+        for k in _FLOAT_DETAILS:               # JSON-safe: unknown numbers are None, not NaN
+            v = details[k]
+            if v - v != 0.0:                   # NaN or +-inf (v - v is NaN for them, 0.0 for finite floats)
                 details[k] = None
         version = self.memory.version(stock, etf)
         reason = "%s %s(封单%.0f万元, 占流通%s) → %s 权重%.1f%% 第%d; 溢价%s; 成交额%.0f万元" % (
@@ -290,9 +295,9 @@ class LimitUpEtfStrategy(object):
         return Signal(
             signal_id="%s:%d:%s:%s:%d" % (p.strategy_name, day, stock, etf, version),
             strategy=p.strategy_name, code=etf, action=ACTION_BUY, ts_ms=int(now_ms), trade_date=day,
-            price=price, quantity=int(L["qty"][a]), stop_loss=sl, take_profit=tp,
+            price=price, quantity=L["qty"][a], stop_loss=sl, take_profit=tp,
             confidence=ev.LEVEL_NAMES[L["conf"][a]], risk=ev.LEVEL_NAMES[L["rsk"][a]],
-            score=float(L["sc"][a]), reason=reason, details=details)
+            score=L["sc"][a], reason=reason, details=details)
 
     def _intent(self, sig, now_ms, day):
         self._seq += 1

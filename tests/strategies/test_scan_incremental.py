@@ -1,5 +1,6 @@
 """New-seal scans evaluate only the newly sealed stocks, and SignalMemory's numpy pre-filter matches admit()."""
 import copy
+import json
 import os
 import random
 import sys
@@ -189,6 +190,10 @@ def test_deferred_snapshot_gives_the_same_signals_as_reading_every_field_first()
             assert deferred.intents == now.intents
             fresh_loop += sum(a.details["loop_etf_fill"] != b.details["loop_etf_fill"]
                               for a, b in zip(now.signals, deferred.signals))
+        for sig in outs[0].signals:                 # plain JSON-safe values: no numpy scalars, no NaN
+            assert all(type(v) in (str, int, float, bool, type(None)) for v in sig.details.values()), sig.details
+            json.dumps(sig.details, allow_nan=False)
+            assert type(sig.quantity) is int and type(sig.score) is float and type(sig.price) is float
     assert emitted > 20 and fresh_loop > 0        # some books were read on demand that a plain run lacked
 
 
