@@ -61,7 +61,6 @@ class Snapshot(object):
         self._keys = None
         self._rows = None
         self._is_etf = None
-        self._etf_av = None
         self._pending = None
         self._day_no = 0
         self._watch_sets = {}
@@ -205,7 +204,7 @@ class Snapshot(object):
         csub = vals if len(cpos) == m else tf.pick(vals, cpos)
         crows = rows[cpos]
         creason = reason[cpos]
-        cols = self._read(csub, creason, crows, quotes=True)
+        cols = self._read(csub, creason, True, None if self.full else self._is_etf[cpos])
         if self._roll_day(cols["time"]):                 # a new trading day: start again on reset arrays
             return self.update(ticks, now_ms, defer)
         cols["last"] = last[cpos]
@@ -225,20 +224,12 @@ class Snapshot(object):
             gpos, grows = rpos[good], rrows[good]
             pending["far"] = (gpos, grows, self.last[grows].copy())
             self.last[grows] = rlast[good]
-        okc = creason == 0
-        r = crows[okc]
-        for name, arr in cols.items():
-            if arr.ndim == 1 or self.full:
-                getattr(self, name)[r] = arr[okc]
-            else:
-                getattr(self, name)[r, 0] = arr[okc, 0]
-        self.valid[r] = True
-        # stale rows keep their earlier data and validity; other bad rows are masked until fixed
-        self.valid[crows[(creason > 0) & (creason != tf.R_STALE)]] = False
+        av = None if self.full else (cols.pop("amount"), cols.pop("volume"))   # kept for ETF rows only
+        r = self._write(crows, cols, creason)
         if self.full:
             self.detail_time[r] = self.time[r]
         else:
-            watched = self._eager_details(csub, crows, creason)
+            watched = self._eager_details(csub, crows, creason, self._is_etf[cpos], av)
             reason[cpos] = creason
             if len(watched):
                 pending["depth"] = cpos[watched]
@@ -292,7 +283,7 @@ class Snapshot(object):
         pos_, rows, prev_last = p["far"]
         sub = tf.pick(p["vals"], pos_)
         reason = np.zeros(len(rows), np.int8)
-        cols = self._read(sub, reason, rows, quotes=self.quotes == "all", rest=True)
+        cols = self._read(sub, reason, self.quotes == "all")
         if self._roll_day(cols["time"]):                 # the day turned in this push: redo it on the new day
             for i, r in enumerate(REASONS):
                 self.bad_counts[r] -= int(p["counts"][i + 1])
@@ -300,25 +291,29 @@ class Snapshot(object):
             return True
         cols["last"] = self.last[rows]
         self._check(rows, cols, reason, p["now"])
-        stale = reason == tf.R_STALE
         good = reason == 0
         self.last[rows[~good]] = prev_last[~good]        # a bad tick writes nothing (as if read at once)
-        r = rows[good]
-        for name, arr in cols.items():
-            if name == "last":
-                continue
-            if arr.ndim == 1:
-                getattr(self, name)[r] = arr[good]
-            else:
-                getattr(self, name)[r, 0] = arr[good, 0]
+        r = self._write(rows, cols, reason)
         if self.quotes == "needed":                      # level 1 of rows far from limits: unknown
             self.bid[r, 0] = self.ask[r, 0] = np.nan
-        self.valid[r] = True
-        self.valid[rows[(reason > 0) & ~stale]] = False
         self._count(reason, fresh=False)
         if not good.all():
             self.pushed_rows = np.setdiff1d(self.pushed_rows, rows[~good])
         return False
+
+    def _write(self, rows, cols, reason):
+        """Write the columns of good rows (reason 0) and mark them valid; mask bad rows, except stale ones
+        (they keep their earlier data and validity). Returns the rows written."""
+        ok = reason == 0
+        r = rows[ok]
+        for name, arr in cols.items():
+            if arr.ndim == 1 or self.full:
+                getattr(self, name)[r] = arr[ok]
+            else:
+                getattr(self, name)[r, 0] = arr[ok, 0]
+        self.valid[r] = True
+        self.valid[rows[(reason > 0) & (reason != tf.R_STALE)]] = False
+        return r
 
     def _count(self, reason, fresh):
         counts = np.bincount(reason, minlength=len(REASONS) + 1)
@@ -356,8 +351,9 @@ class Snapshot(object):
         return (self._is_etf | self.watch[rows] | (last >= up) | (last <= dn_k) | (self.high[rows] >= up) |
                 ((low > 0) & (low <= dn_k)))
 
-    def _read(self, sub, reason, rows, quotes, rest=False):
-        """time/high/low (+ bid1/ask1) of some dicts; candidates also amount/volume of ETF rows; full: all."""
+    def _read(self, sub, reason, quotes, etf=None):
+        """time/high/low (+ bid1/ask1 as (n, 1)) of some dicts; given `etf` (a mask over them) also amount/
+        volume (the slow path reads them for ETF rows only); full=True: every field."""
         if self.full:
             try:
                 cols = dict(zip(("time", "high", "low"), tf.multi(sub, tf.G_THL, 3).T.copy()))
@@ -370,14 +366,10 @@ class Snapshot(object):
                 cols = dict((k, g[0](sub, k)) for k in ("time", "high", "low"))
                 cols.update(self._details(sub, g[0], g[2]))
                 return cols
-        is_etf = None if rest else self.board[rows] == ashare.BOARD_ETF
         try:
-            cols = tf.quote_fields(sub, quotes, not rest)
+            return tf.quote_fields(sub, quotes, etf is not None)
         except (TypeError, ValueError, KeyError, IndexError):
-            cols = self._read_slow(sub, reason, quotes, is_etf)
-        if not rest:                                  # amount/volume are kept for ETF rows only
-            self._etf_av = (is_etf, cols.pop("amount"), cols.pop("volume"))
-        return cols
+            return self._read_slow(sub, reason, quotes, etf)
 
     @staticmethod
     def _read_slow(sub, reason, quotes, is_etf):
@@ -478,11 +470,11 @@ class Snapshot(object):
         np.copyto(reason, bad, where=reason == 0)
 
     # ---- detail fields (amount, volume, open, status, 5-level book) -------------------------------
-    def _eager_details(self, vals, rows, reason):
+    def _eager_details(self, vals, rows, reason, is_etf, av):
         """ETF rows: turnover (read with the quotes). Rows whose book sits at a limit: all details now (the
         seal size needs bidVol). Returns the positions of the other watched rows: their book comes in
         complete() (or read_depth())."""
-        is_etf, amount, volume = self._etf_av
+        amount, volume = av
         epos = np.nonzero(is_etf & (reason == 0))[0]
         if len(epos):
             self._store(rows, epos, np.zeros(len(epos), np.int8), reason,
