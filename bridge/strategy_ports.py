@@ -11,9 +11,9 @@ from loguru import logger
 
 from qmt_strategies import ashare
 from qmt_strategies import evaluate as ev
+from qmt_strategies.builtin_adapter import offensive_orders
 from qmt_strategies.limit_up_etf import LimitUpEtfStrategy
 from qmt_strategies.offensive import OffensiveLayerStrategy
-from qmt_strategies.types import OrderIntent
 
 
 def limit_up_params(cfg) -> ev.LimitUpEtfParams:
@@ -60,12 +60,6 @@ class LimitUpPort:
     def on_fill(self, runner, fill):
         """ExitPlan for a buy fill (None for sells)."""
         return self.strategy.on_fill(fill) if self.strategy is not None else None
-
-
-def _quote(q, fallback) -> float:
-    """A level-1 quote when known (finite, > 0), else the fallback price."""
-    q = float(q)
-    return q if q > 0 and np.isfinite(q) else float(fallback)
 
 
 def offensive_strategy(path=None) -> OffensiveLayerStrategy:
@@ -155,36 +149,11 @@ class OffensivePort:
         if not ev.in_continuous_session(sod):
             return (), ()
         snap = runner.snap
-        signals, intents = [], []
+        signals, intents = offensive_orders(snap, self.pending, self.strategy, self.day, now_ms, self.name,
+                                            self.buy_ticks)
         if self.pending:
-            for s in self.pending:
-                r = snap.index.get(s.code)
-                if r is None or not snap.valid[r]:
-                    continue
-                signals.append(s._replace(ts_ms=int(now_ms)))
-                tick = int(snap.tick[r])
-                if s.action == "buy":
-                    ask = _quote(snap.ask[r, 0], snap.last[r])
-                    px = (ashare.to_units(ask) + self.buy_ticks * tick) / ashare.PRICE_SCALE
-                else:
-                    bid = _quote(snap.bid[r, 0], snap.last[r])
-                    px = max(ashare.to_units(bid) - self.buy_ticks * tick, int(snap.down_units[r])) / ashare.PRICE_SCALE
-                intents.append(OrderIntent(s.signal_id, self.name, s.code, s.action, float(px), int(s.quantity),
-                                           int(now_ms), s.signal_id, s.reason, None))
             self.pending = []
             snap.set_watch([], owner=self.name)
-        held = [c for c in self.strategy.holdings if c in snap.index]
-        if held:
-            rows = snap.rows_of(held)
-            ok = snap.valid[rows]
-            prices = {c: float(p) for c, p, v in zip(held, snap.last[rows], ok) if v}
-            for s in self.strategy.on_prices(self.day, now_ms, prices):
-                signals.append(s)
-                r = snap.index[s.code]
-                px = max(ashare.to_units(_quote(snap.bid[r, 0], s.price)) - self.buy_ticks * int(snap.tick[r]),
-                         int(snap.down_units[r])) / ashare.PRICE_SCALE
-                intents.append(OrderIntent(s.signal_id, self.name, s.code, "sell", float(px), int(s.quantity),
-                                           int(now_ms), s.signal_id, s.reason, None))
         return signals, intents
 
     def on_fill(self, runner, fill):

@@ -458,6 +458,45 @@ class DriverOutput:
         self.intents = intents
 
 
+def _quote(q, fallback):
+    """A level-1 quote when known (finite, > 0), else the fallback price."""
+    q = float(q)
+    return q if q > 0 and np.isfinite(q) else float(fallback)
+
+
+def offensive_orders(snap, pending, strategy, day, now_ms, name, buy_ticks):
+    """(signals, intents) of the offensive layer on a continuous-session snapshot: the pending signals of the
+    day (buys at ask + buy_ticks, sells at bid - buy_ticks, not below the down limit) and the intraday exits
+    the strategy takes on the held codes' last prices. Shared by OffensiveDriver and the miniQMT port."""
+    scale = float(ashare.PRICE_SCALE)
+    signals, intents = [], []
+    for s in pending:
+        r = snap.index.get(s.code)
+        if r is None or not snap.valid[r]:
+            continue
+        signals.append(s._replace(ts_ms=int(now_ms)))
+        tick = int(snap.tick[r])
+        if s.action == "buy":
+            px = (ashare.to_units(_quote(snap.ask[r, 0], snap.last[r])) + buy_ticks * tick) / scale
+        else:
+            px = max(ashare.to_units(_quote(snap.bid[r, 0], snap.last[r])) - buy_ticks * tick,
+                     int(snap.down_units[r])) / scale
+        intents.append(OrderIntent(s.signal_id, name, s.code, s.action, float(px), int(s.quantity),
+                                   int(now_ms), s.signal_id, s.reason, None))
+    held = [c for c in strategy.holdings if c in snap.index]
+    if held:
+        rows = snap.rows_of(held)
+        prices = dict((c, float(p)) for c, p, v in zip(held, snap.last[rows], snap.valid[rows]) if v)
+        for s in strategy.on_prices(day, now_ms, prices):
+            signals.append(s)
+            r = snap.index[s.code]
+            px = max(ashare.to_units(_quote(snap.bid[r, 0], s.price)) - buy_ticks * int(snap.tick[r]),
+                     int(snap.down_units[r])) / scale
+            intents.append(OrderIntent(s.signal_id, name, s.code, "sell", float(px), int(s.quantity),
+                                       int(now_ms), s.signal_id, s.reason, None))
+    return signals, intents
+
+
 class OffensiveDriver:
     """OffensiveLayerStrategy for the adapter, rule for rule as bridge.strategy_ports.OffensivePort: score the
     universe on bars up to yesterday at a new day, enter at the first continuous-session snapshot
@@ -531,34 +570,9 @@ class OffensiveDriver:
         if not in_continuous_session(sod):
             return DriverOutput([], [])
         snap.complete()                      # prices below use level-1 quotes of any row (a deferred push)
-        signals, intents = [], []
-        for s in self.pending:
-            r = snap.index.get(s.code)
-            if r is None or not snap.valid[r]:
-                continue
-            signals.append(s._replace(ts_ms=int(now_ms)))
-            tick = int(snap.tick[r])
-            if s.action == "buy":
-                ask = float(snap.ask[r, 0]) or float(snap.last[r])
-                px = (ashare.to_units(ask) + self.buy_ticks * tick) / float(ashare.PRICE_SCALE)
-            else:
-                bid = float(snap.bid[r, 0]) or float(snap.last[r])
-                px = max(ashare.to_units(bid) - self.buy_ticks * tick, int(snap.down_units[r])) / float(
-                    ashare.PRICE_SCALE)
-            intents.append(OrderIntent(s.signal_id, self.name, s.code, s.action, float(px), int(s.quantity),
-                                       int(now_ms), s.signal_id, s.reason, None))
+        signals, intents = offensive_orders(snap, self.pending, self.strategy, self.day, now_ms, self.name,
+                                            self.buy_ticks)
         self.pending = []
-        held = [c for c in self.strategy.holdings if c in snap.index]
-        if held:
-            rows = snap.rows_of(held)
-            prices = dict((c, float(p)) for c, p, v in zip(held, snap.last[rows], snap.valid[rows]) if v)
-            for s in self.strategy.on_prices(self.day, now_ms, prices):
-                signals.append(s)
-                r = snap.index[s.code]
-                px = max(ashare.to_units(float(snap.bid[r, 0]) or s.price) - self.buy_ticks * int(snap.tick[r]),
-                         int(snap.down_units[r])) / float(ashare.PRICE_SCALE)
-                intents.append(OrderIntent(s.signal_id, self.name, s.code, "sell", float(px), int(s.quantity),
-                                           int(now_ms), s.signal_id, s.reason, None))
         return DriverOutput(signals, intents)
 
     def on_fill(self, fill):
