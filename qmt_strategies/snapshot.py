@@ -183,9 +183,10 @@ class Snapshot(object):
         """Apply a push {code: tick_dict}; only its rows change. Returns the rows written.
 
         Every row gets lastPrice; ETF, watched and near-limit rows (last, or today's high/low,
-        within near_limit_pct of a limit) get time/high/low/bid1/ask1 and their details. The other rows'
-        time/high/low (and bid1/ask1 with quotes='all') are read by complete(): at once, or, with defer=True,
-        when the caller calls it (or at the next update) -- after the signals, which need only last there."""
+        within near_limit_pct of a limit) get time/high/low/bid1/ask1 (ETF rows their turnover, rows at a
+        limit their book). The other rows' time/high/low (and bid1/ask1 with quotes='all') and the watched
+        rows' book are read by complete(): at once, or, with defer=True, when the caller calls it (or at the
+        next update) -- after the signals, which need only last there."""
         self.complete()
         rows = self._push_rows(ticks)
         vals = list(ticks.values())

@@ -13,7 +13,6 @@ R_MISSING, R_TYPE, R_NAN, R_NONPOS, R_STALE, R_BAND = range(1, 7)
 LEVELS = 5
 
 G_THL = itemgetter("time", "high", "low")
-G_AV = itemgetter("amount", "pvolume")
 DETAIL_FIELDS = (("open", "open"), ("amount", "amount"), ("pvolume", "volume"), ("stockStatus", "status"))
 G_BID = itemgetter("bidPrice")
 G_ASK = itemgetter("askPrice")
