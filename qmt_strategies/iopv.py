@@ -93,10 +93,14 @@ def loop_edge(h, snap, etfs, costs=None):
     ask1 = np.where(ask_known, ask1, px)
     bid1 = np.where(bid_known, bid1, px)
     depth = snap.book_fresh(rows)[:, None]       # stale or unread depth: take everything at the touch
-    buy_val, _ = _take(qty, np.where(ask_known[:, None], snap.ask[rows], 0.0),
-                       np.where(depth, snap.ask_vol[rows], 0.0), ask1)
-    sell_val, _ = _take(qty, np.where(bid_known[:, None], snap.bid[rows], 0.0),
-                        np.where(depth, snap.bid_vol[rows], 0.0), bid1)
+    k = len(rows)                                # both sides of the basket in one walk: asks, then bids
+    val, _ = _take(np.concatenate((qty, qty)),
+                   np.concatenate((np.where(ask_known[:, None], snap.ask[rows], 0.0),
+                                   np.where(bid_known[:, None], snap.bid[rows], 0.0))),
+                   np.concatenate((np.where(depth, snap.ask_vol[rows], 0.0),
+                                   np.where(depth, snap.bid_vol[rows], 0.0))),
+                   np.concatenate((ask1, bid1)))
+    buy_val, sell_val = val[:k], val[k:]
     can_buy = ask1 > 0
     subst = qty * px * (1.0 + h.sub_ratio[idx])
     buy_cost = np.where(must, h.sub_amount[idx], np.where(can_buy, buy_val, subst))
@@ -116,8 +120,11 @@ def loop_edge(h, snap, etfs, costs=None):
     unit = h.unit[etfs]
     cash = h.cash[etfs]
     edepth = snap.book_fresh(er)[:, None]
-    etf_sell, sold = _take(unit, snap.bid[er], np.where(edepth, snap.bid_vol[er], 0.0), snap.bid[er, 0])
-    etf_buy, bought = _take(unit, snap.ask[er], np.where(edepth, snap.ask_vol[er], 0.0), snap.ask[er, 0])
+    ebid, eask = snap.bid[er], snap.ask[er]      # the ETF's two sides in one walk: bids, then asks
+    val, got = _take(np.concatenate((unit, unit)), np.concatenate((ebid, eask)),
+                     np.concatenate((np.where(edepth, snap.bid_vol[er], 0.0), np.where(edepth, snap.ask_vol[er], 0.0))),
+                     np.concatenate((ebid[:, 0], eask[:, 0])))
+    etf_sell, etf_buy, sold, bought = val[:ne], val[ne:], got[:ne], got[ne:]
     with np.errstate(divide="ignore", invalid="ignore"):
         etf_fill = np.minimum(sold, bought) / unit
         create = (etf_sell * (1 - costs.etf_commission) - basket_buy - cash - fee_buy -

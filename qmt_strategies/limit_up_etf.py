@@ -168,8 +168,9 @@ class LimitUpEtfStrategy(object):
         self.last_eval = {"pairs": pairs, "stock_row": srow, "etf_row": erow, "weight": weight, "rank": rank,
                           "top10": top10, "sealed_weight": sealed_w, "premium": pbuy, "filter": flt,
                           "confidence": conf, "risk": rsk, "score": sc, "iopv": nav[e]}
-        for code in flt[flt >= 0].tolist():
-            self.filter_counts[ev.FILTER_REASONS[code]] += 1
+        failed = np.bincount(flt[flt >= 0], minlength=len(ev.FILTER_REASONS)).tolist()
+        for name, c in zip(ev.FILTER_REASONS, failed):
+            self.filter_counts[name] += c
         passing = np.nonzero(flt < 0)[0]
         keys = srow[passing].astype(np.int64) * ev.SignalMemory.KEY_BASE + erow[passing]
         if len(passing) > _PREFILTER_MIN:     # a few pairs go faster straight to admit()

@@ -262,7 +262,9 @@ class Snapshot(object):
         p = self._pending
         if p is None:
             return
-        pos_ = np.nonzero(np.isin(p["rows"], rows))[0]
+        want = np.zeros(self.n, bool)
+        want[rows] = True
+        pos_ = np.nonzero(want[p["rows"]])[0]
         if len(pos_):
             self._depth(p["vals"], p["rows"], pos_)
 
