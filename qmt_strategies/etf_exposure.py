@@ -57,11 +57,6 @@ class Holdings(object):
         self.starts = self.ends - counts
         self.etf_index = dict((c, i) for i, c in enumerate(self.etf_codes))
         self._nonempty = np.nonzero(counts > 0)[0]
-        # (ETF x widest basket) entry index, for per-ETF weight matrices without rebuilding segments
-        width = int(counts.max()) if ne else 0
-        col = np.arange(max(width, 1))
-        self._pad = col[None, :] >= counts[:, None]
-        self._pad_idx = np.where(self._pad, 0, self.starts[:, None] + col[None, :]).astype(np.int64)
         self._seg_starts = self.starts[self._nonempty]
         # static parts of the valuation: value = coef x price + const (weight rows handled apart)
         self._coef = np.where(self.must_cash | self.is_weight, 0.0, self.qty)
@@ -216,13 +211,15 @@ class Holdings(object):
 
     def _weight_matrix(self, etfs):
         """(len(etfs) x widest basket) current weights, one row per ETF in holdings order, -inf padded."""
-        lens = self.ends[etfs] - self.starts[etfs]
-        width = max(int(lens.max()) if len(lens) else 0, 1)
-        idx = self._pad_idx[etfs, :width]
+        starts = self.starts[etfs]
+        lens = self.ends[etfs] - starts
+        col = np.arange(max(int(lens.max()) if len(lens) else 0, 1))
+        pad = col >= lens[:, None]
+        idx = np.where(pad, 0, starts[:, None] + col)       # entry per (ETF, column); padding reads entry 0
         tot = self.total[etfs][:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             w = np.where(tot > 0, self.value[idx] / tot, 0.0) if len(self.value) else np.zeros(idx.shape)
-        w[self._pad[etfs, :width]] = -np.inf
+        w[pad] = -np.inf
         return w
 
     @staticmethod

@@ -167,3 +167,52 @@ def test_empty_basket_and_unpriced_cross_market_component():
     assert math.isclose(nav[h.etf_index["510001.SH"]], 0.05)
     assert math.isclose(nav[h.etf_index["513001.SH"]], (30000.0 + 1000.0) / 1000)   # HK leg at its cash amount
     assert h.top_sum([0, 1]).tolist()[0] == 0.0 and h.ranks([]).tolist() == []
+
+
+@st.composite
+def _market(draw):
+    """A few ETFs with random baskets (some empty, some sharing stocks) and books with random depth."""
+    n_stocks = draw(st.integers(1, 12))
+    stocks = ["600%03d.SH" % i for i in range(n_stocks)]
+    n_etfs = draw(st.integers(1, 6))
+    info, ticks = {}, {}
+    for k in range(n_etfs):
+        members = draw(st.lists(st.sampled_from(stocks), max_size=n_stocks, unique=True))
+        comps = [comp(c, draw(st.integers(1, 5000)), flag=draw(st.sampled_from([0, 1, 1, 2])), sub=1000.0,
+                      red=900.0) for c in members]
+        info["510%03d.SH" % k] = pcf(draw(st.sampled_from([1000, 10000])), draw(st.floats(0, 5000)), comps)
+    px = st.floats(1.0, 50.0)
+    vols = st.lists(st.integers(0, 300), min_size=5, max_size=5)
+    for c in stocks:
+        last = round(draw(px), 2)
+        sealed = draw(st.booleans())
+        ask = [0.0] * 5 if sealed else [round(last + 0.01 * (j + 1), 2) for j in range(5)]
+        ticks[c] = make_tick(last, last, bid_vol=draw(vols), ask_vol=draw(vols), ask=ask)
+    for etf in info:
+        last = round(draw(st.floats(0.5, 5.0)), 3)
+        ticks[etf] = make_tick(last, last, tick=0.001, bid_vol=draw(vols), ask_vol=draw(vols))
+    return info, ticks
+
+
+@settings(max_examples=60, deadline=None)
+@given(_market(), st.data())
+def test_rank_top_and_multi_etf_loop_edge_match_their_one_at_a_time_forms(market, data):
+    info, ticks = market
+    s = Snapshot()
+    s.set_watch(s.add_codes(list(ticks)))                   # every row's 5-level book
+    s.update(ticks)
+    h = Holdings.from_etf_info(info, s)
+    h.update(s)
+    if len(h):
+        ent = np.asarray(data.draw(st.lists(st.integers(0, len(h) - 1), min_size=1, max_size=20)), np.int64)
+        for entries in (np.sort(ent), ent):                  # sorted (the scan's case) and in any order
+            rank, top = h.rank_top(entries)
+            assert rank.tolist() == h.ranks(entries).tolist()
+            assert np.allclose(top, h.top_sum(h.etf_of[entries]), rtol=0, atol=1e-12)
+    etfs = data.draw(st.lists(st.integers(0, len(h.etf_codes) - 1), min_size=1, max_size=6, unique=True))
+    together = iv.loop_edge(h, s, etfs)
+    for j, e in enumerate(etfs):
+        alone = iv.loop_edge(h, s, [e])
+        for name in ("create_edge", "create_ratio", "redeem_edge", "redeem_ratio", "etf_fill", "feasible"):
+            a, b = getattr(together, name)[j], getattr(alone, name)[0]
+            assert (np.isnan(a) and np.isnan(b)) or a == b, (name, e, a, b)
