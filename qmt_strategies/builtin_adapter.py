@@ -143,7 +143,7 @@ class BuiltinAdapter:
         if any(o["status"] not in FINAL_STATUSES for o in self.orders.values()):
             self.reconcile(C)
         if self.kill_switch is not None and self.kill_switch():
-            self.risk.halted, self.risk.halt_reason = True, "kill switch"
+            self.risk.halt("kill switch")
         book = None
         if any(b.active for b in self.exits.brackets.values()):         # exits first, as the miniQMT runner
             book = self._portfolio()
@@ -332,14 +332,14 @@ class BuiltinAdapter:
         live = [(o["code"], o["side"], o["quantity"] - o["filled"], o["price"]) for o in self.orders.values()
                 if o["status"] not in FINAL_STATUSES]
         held = dict((c, v[:2]) for c, v in positions.items())
-        max_value = self.risk.room(code, total, held, prices, live) if side == "buy" else None
+        max_value = self.risk.room_for(code, total, held, prices, live) if side == "buy" else None
         sellable = positions.get(code, [0, 0.0, 0])[2]
         px, q, why = self._shape(code, side, float(price), int(qty or 10 ** 9), max_value, cash, sellable)
         o = {"code": code, "side": side, "price": float(px or price), "quantity": int(q or 0), "filled": 0,
              "value": 0.0, "status": 0, "strategy": strategy, "exit": exit_reason, "sysid": "", "reason": reason,
              "sent_ms": int(now_ms)}
         if why is None:
-            why = self.risk.check(code, side, px, q, total, held, prices, live, now_ms)
+            why = self.risk.check_order(code, side, px, q, total, held, prices, live, now_ms)
         if why is not None:
             self.rejections.append((cid, code, side, why[0]))
             self._journal_write({"kind": "alert", "ts": int(now_ms), "level": "info", "source": "risk", "code": code,
