@@ -6,7 +6,7 @@ adapter acts only on the last bar; in a backtest every bar is "now". Orders go o
 passorder(23/24, 1101, account, code, 11, price, volume, strategy, 2, client_id, C) (quickTrade=2: at once);
 fills and rejects come back through deal_callback / order_callback / orderError_callback and are reconciled
 with get_trade_detail_data. The exits (stop-loss, take-profit, trailing stop, time exit) and the pre-trade risk
-checks follow bridge/exits.py and bridge/risk.py rule for rule. No I/O here: the exported script's glue injects
+checks are builtin_guard's, the same rules bridge/exits.py and bridge/risk.py wrap for the miniQMT runner. No I/O here: the exported script's glue injects
 passorder, get_trade_detail_data and a journal writer (one JSON-able dict per event).
 """
 import numpy as np
