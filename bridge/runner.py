@@ -39,6 +39,18 @@ PREOPEN_SOD = 9 * 3600 + 15 * 60
 OVERNIGHT_SOD = 8 * 3600 + 30 * 60
 
 
+class _Sellable:
+    """Shares of a code that can be sold now, computed when the exit book asks (only for legs that fire)."""
+
+    __slots__ = ("live", "portfolio")
+
+    def __init__(self, portfolio, live) -> None:
+        self.portfolio, self.live = portfolio, live
+
+    def get(self, code: str, default: int = 0) -> int:
+        return self.portfolio.sellable(code, self.live)
+
+
 class Runner(BrokerSide):
     """Owns snapshot, orders, portfolio, brackets, risk; consumes the event queue."""
 
@@ -256,8 +268,7 @@ class Runner(BrokerSide):
                 s.on_day(self, ymd)
         if in_continuous_session(sod) and sod < CLOSING_CALL_SOD:      # exits trade in the continuous session only
             live = self.om.live_orders()
-            sellable = {b.code: self.portfolio.sellable(b.code, live) for b in self.exits.active()}
-            for trig in self.exits.evaluate(self.snap, now, sellable):
+            for trig in self.exits.evaluate(self.snap, now, _Sellable(self.portfolio, live)):
                 self._fire_exit(trig)
         t_ex = time.perf_counter_ns()
         outs, parts = [], {"snapshot": t_snap - t_in, "exits": t_ex - t_snap}

@@ -188,7 +188,8 @@ class ExitBook:
 
     def evaluate(self, snap, now_ms, sellable):
         """[(code, reason, price, quantity, last)] of legs that fire on this snapshot (quantity 0 = all sellable);
-        brackets with an exit in flight, in a retry cooldown or with nothing sellable only track the high."""
+        brackets with an exit in flight, in a retry cooldown or with nothing sellable only track the high.
+        sellable: anything with get(code, default) -> shares that can be sold now."""
         index, valid_a, last_a = snap.index, snap.valid, snap.last
         out = []
         for b in self.brackets.values():
@@ -202,10 +203,10 @@ class ExitBook:
                 continue
             if last > b.high:
                 b.high = last
-            if b.inflight or b.blocked_until_ms > now_ms or sellable.get(b.code, 0) <= 0:
+            if b.inflight or b.blocked_until_ms > now_ms:
                 continue
-            leg = exit_leg(b, last, now_ms)
-            if leg is None:
+            leg = exit_leg(b, last, now_ms)         # pure: asked first, so that `sellable` is looked up only
+            if leg is None or sellable.get(b.code, 0) <= 0:   # for legs that fire (it may compute on demand)
                 continue
             pu = exit_price_units(last, float(snap.bid[r, 0]), int(snap.board[r]), int(snap.tick[r]),
                                   int(snap.down_units[r]), self.slippage)
