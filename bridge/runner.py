@@ -11,7 +11,7 @@ import gc
 import queue
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 
 from loguru import logger
@@ -37,6 +37,7 @@ from qmt_strategies.snapshot import Snapshot
 CLOSING_CALL_SOD = 14 * 3600 + 57 * 60
 PREOPEN_SOD = 9 * 3600 + 15 * 60
 OVERNIGHT_SOD = 8 * 3600 + 30 * 60
+TIMING_SAMPLES = 20_000             # about four trading days of whole-quote pushes
 
 
 class _Sellable:
@@ -90,9 +91,11 @@ class Runner(BrokerSide):
         self.stats: Counter = Counter()
         self.rejections: Counter = Counter()
         self.exit_reasons: Counter = Counter()
-        self.latency_ns: list[tuple[int, int]] = []      # per intent: (from the push callback, from dequeue)
-        self.quote_proc_ns: list[int] = []                 # per whole-quote push: handling time
-        self.intent_parts: list[dict[str, int]] = []       # pushes with intents: ns per stage
+        # timing samples for benchmarks and diagnostics, bounded: a live runner stays up for weeks
+        self.latency_ns: deque[tuple[int, int]] = deque(maxlen=TIMING_SAMPLES)   # per intent: from callback, dequeue
+        self.quote_proc_ns: deque[int] = deque(maxlen=TIMING_SAMPLES)     # per whole-quote push: handling time
+        self.intent_parts: deque[dict[str, int]] = deque(maxlen=TIMING_SAMPLES)   # pushes with intents: ns per stage
+        self.submit_ns: deque[int] = deque(maxlen=TIMING_SAMPLES)  # per intent: dequeue until submit_intent returned
         self.equity_curve: list[tuple[int, float]] = []
         self.signal_log: list[tuple[int, str, str, str]] = []     # (ts, strategy, code, kind)
         self._snaps = 0
@@ -277,22 +280,45 @@ class Runner(BrokerSide):
             outs.append((s, *s.on_snapshot(self, now)))
             parts[s.name] = time.perf_counter_ns() - t_s
         t = time.perf_counter_ns()                    # every decision of this push is made: tick -> intent
-        self.snap.complete()                          # the rest of the push, before orders are checked
+        if not self._orders_read_final(outs):
+            self.snap.complete()                      # the rest of the push first: checks would read its rows
         if any(o[2] for o in outs):
             self.intent_parts.append(parts)
         for s, sigs, intents in outs:
             for _ in intents:
                 self.latency_ns.append((t - ev.recv_ns if ev.recv_ns else 0, t - t_in))
+        # orders first: each intent's own signal is stored just before its order, the push's other signals after
+        # all orders are out (a scan can emit dozens; storing them first delayed the order by milliseconds)
+        later = []
         for s, sigs, intents in outs:
+            own = {it.signal_id for it in intents if it.signal_id}
             for sig in sigs:
-                self._record_signal(s.name, sig)
+                if sig.signal_id in own:
+                    self._record_signal(s.name, sig)
+                else:
+                    later.append((s.name, sig))
             for it in intents:
                 self.submit_intent(it)
+                self.submit_ns.append(time.perf_counter_ns() - t_in)
+        for name, sig in later:
+            self._record_signal(name, sig)
+        self.snap.complete()                          # the rest of the push (far rows), after the orders
         if self._snaps % 20 == 0:
             self._check_equity()
         if self._snaps % 200 == 0:                     # trailing-stop anchors survive a restart (~10 min stale at most)
             for b in self.exits.active():
                 self._save_bracket(b)
+
+    def _orders_read_final(self, outs) -> bool:
+        """True when the rows the order checks read (each intent's code: price, limits, cage; every held code:
+        exposure) hold final values of this push already (ETF, watched and near-limit rows are read in full
+        before the decisions), so that orders may go out before snap.complete()."""
+        index = self.snap.index
+        codes = [it.code for _, _, intents in outs for it in intents]
+        if not codes:
+            return True
+        rows = [index[c] for c in (*codes, *self.portfolio.holdings) if c in index]
+        return bool(self.snap.final(rows).all())
 
     def prices(self) -> dict[str, float]:
         """Last valid prices of held codes."""

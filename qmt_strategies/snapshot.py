@@ -254,6 +254,17 @@ class Snapshot(object):
         if p["depth"] is not None:
             self._depth(p["vals"], p["rows"], p["depth"])
 
+    def final(self, rows):
+        """True where a row's values are final for the current push: not a far row whose time/high/low are
+        still to be read (and checked) by complete(). Rows outside the pending push are final."""
+        rows = np.asarray(rows, np.int64)
+        p = self._pending
+        if p is None or p["far"] is None or not len(rows):
+            return np.ones(len(rows), bool)
+        far = np.zeros(self.n, bool)
+        far[p["far"][1]] = True
+        return ~far[rows]
+
     def read_depth(self, rows):
         """Read now the 5-level book and details of `rows` from a deferred push (rows not in it: unchanged).
 

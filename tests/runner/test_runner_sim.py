@@ -208,3 +208,59 @@ def test_unfilled_exit_is_repriced_and_fills(cfg, tmp_path, uninstall):
     assert len(exits) >= 2 and exits[1].price < high_px and exits[1].filled > 0, exits
     assert sum(1 for o in exits if o.live) <= 1
     store.close()
+
+
+def test_orders_go_out_before_the_rest_of_the_push_and_their_signal_is_stored_first(cfg, tmp_path, uninstall):
+    """An entry is sent before snap.complete() when every row the checks read is final, after its own signal is
+    stored and before the push's other signals; a held code whose push values are not final makes the runner
+    complete the push first."""
+    from bridge.runner import Runner
+
+    store = Store.open(tmp_path / "s.db")
+    setup = DaySetup(seed=3, n_stocks=60, n_etfs=8, plant=4)
+    rt, _world, _ = install_sim(setup)
+    r = make_runner(cfg, rt, store, setup, notifier=Notifier([]))
+    seen = []
+    send = Runner.send
+
+    def spy(self, o):
+        pending = self.snap._pending is not None
+        if o.side == "buy" and o.signal_id:
+            stored = store.query("SELECT COUNT(*) FROM signals WHERE signal_id = ?", (o.signal_id,))[0][0]
+            rows = [self.snap.index[c] for c in (o.code, *self.portfolio.holdings) if c in self.snap.index]
+            seen.append((o.client_id, pending, stored, bool(self.snap.final(rows).all())))
+        return send(self, o)
+
+    Runner.send = spy
+    try:
+        r.start()
+        drive(r)
+    finally:
+        Runner.send = send
+    assert seen, "no entry order on a day with planted limit-ups"
+    assert all(stored == 1 for _, _, stored, _ in seen), "an entry went out before its signal was stored"
+    assert all(final for _, pending, _, final in seen if pending), "sent before complete() on rows not final"
+    assert any(pending for _, pending, _, _ in seen), "no entry took the fast path"
+    n_signals = store.query("SELECT COUNT(*) FROM signals")[0][0]
+    assert n_signals == sum(v for k, v in r.stats.items() if k.startswith("signal_"))   # the rest stored after
+
+    # a held code without a bracket, far from its limits in the pending push: the checks would read a value
+    # complete() may still undo, so the runner completes the push before any order
+    code = next(c for c in r.portfolio.holdings if c in r.snap.index)
+    b = r.exits.get(code)
+    if b is not None:
+        b.active = False
+    r._watch_positions()
+    tick = dict(rt.world.full_tick()[code])
+    r.snap.update({code: tick}, defer=True)
+    row = r.snap.index[code]
+    if r.snap.final([row])[0]:
+        pytest.skip("the held code is near a limit at the close: read in full anyway")
+    etf = next(c for c in r.snap.codes if c.startswith(("51", "15")))
+    intent = OrderIntent(client_id="X1", strategy="t", code=etf, side="buy", price=1.0, quantity=100, ts_ms=0,
+                         signal_id="", reason="", exit_plan=None)
+    assert not r._orders_read_final([(None, [], [intent])])
+    r.snap.complete()
+    assert r._orders_read_final([(None, [], [intent])])
+    assert r._orders_read_final([(None, [], [])])
+    store.close()

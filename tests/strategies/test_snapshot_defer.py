@@ -145,6 +145,22 @@ def test_deferred_rows_have_last_now_and_the_rest_after_complete():
     assert s.time[far] == t0 + 3000
 
 
+def test_final_tells_which_rows_complete_may_still_change():
+    s = Snapshot(near_limit_pct=0.02)
+    t0 = BASE_MS
+    codes = ("600000.SH", "000001.SZ", "510300.SH", "600519.SH")
+    s.update({c: _tick(c, 0.1, 0, 0, t0) for c in codes})
+    rows = s.rows_of(codes)
+    assert s.final(rows).all()                                 # nothing pending
+    s.update({"600000.SH": _tick("600000.SH", 0.5, 0, 0, t0 + 3000),     # far from its limits
+              "000001.SZ": _tick("000001.SZ", 1.0, 0, 0, t0 + 3000),     # at its limit: read in full
+              "510300.SH": _tick("510300.SH", 0.1, 0, 0, t0 + 3000)}, defer=True)   # ETF: read in full
+    assert s.final(rows).tolist() == [False, True, True, True]  # 600519 is not in the push: final
+    assert s.final([]).tolist() == []
+    s.complete()
+    assert s.final(rows).all()
+
+
 def test_a_stale_far_row_gets_its_earlier_last_back():
     s = Snapshot()
     t0 = BASE_MS
