@@ -81,8 +81,8 @@ def main() -> int:
     print("tick -> intent, from push callback (ms): p50 {:.3f}  p99 {:.3f}  max {:.3f}  (in this lock-step drive "
           "the loop dequeues only once the sim has finished its step; live, it waits on the queue)".format(
               pct(cb, 50), pct(cb, 99), max(cb or [float('nan')])))
-    print("tick -> order handed to the broker adapter, from dequeue (ms): p50 {:.3f}  p99 {:.3f}  max {:.3f}  (after "
-          "complete(), recording the push's signals and the pre-trade checks)".format(
+    print("tick -> order handed to the broker adapter, from dequeue (ms): p50 {:.3f}  p99 {:.3f}  max {:.3f}  (the "
+          "intent's signal and the order stored, pre-trade checks, then handed over)".format(
               pct(sub, 50), pct(sub, 99), max(sub or [float('nan')])))
     print(f"per push handling (ms):                  p50 {pct(proc, 50):.3f}  p99 {pct(proc, 99):.3f}  max {max(proc):.3f}")
     if r.intent_parts:
