@@ -158,15 +158,29 @@ class BuiltinAdapter:
                 else:
                     b.blocked_until_ms = now_ms + REFIRE_COOLDOWN_MS
         out = self.strategy.on_snapshot(self.snap, now_ms)
-        self.snap.complete()                        # the rest of the push, before orders are checked
-        for sig in out.signals:
-            self.signals.append(sig)
-            self._write_signal(sig)
-        for it in out.intents:
+        if out.intents:
             if book is None:
                 book = self._portfolio()
                 self._update_risk(book[1])
+            index = self.snap.index
+            rows = [index[c] for c in [it.code for it in out.intents] + list(book[0]) if c in index]
+            if not self.snap.final(rows).all():
+                self.snap.complete()                # the checks would read rows complete() may still change
+        # as the miniQMT runner: orders first; each intent's own signal is written just before its order, the
+        # push's other signals after all orders, and the rest of the push is read last
+        own = set(it.signal_id for it in out.intents if it.signal_id)
+        later = []
+        for sig in out.signals:
+            self.signals.append(sig)
+            if sig.signal_id in own:
+                self._write_signal(sig)
+            else:
+                later.append(sig)
+        for it in out.intents:
             self._submit_intent(C, it, now_ms, book)
+        for sig in later:
+            self._write_signal(sig)
+        self.snap.complete()
 
     def _submit_intent(self, C, it, now_ms, book):
         """As the runner's submit_intent: one entry per code and signal a day, one exit in flight per code."""

@@ -75,7 +75,28 @@ def run_builtin(tmp_path, cfg, refdata, tape=None, strategy="limit_up_etf"):
     orders = []
     for cid, code, side, price, qty in a.sent:
         orders.append((a.orders[cid]["sent_ms"], code, side, round(price, 3), qty))
+    if strategy == "limit_up_etf":
+        _entries_journaled_after_their_signal(tmp_path / "journal", a)
     return signals, sorted(orders)
+
+
+def _entries_journaled_after_their_signal(journal, adapter):
+    """Orders go out before the push's other signals are written, but never before their own signal."""
+    import json
+
+    first = {}
+    lines = [ln for f in sorted(journal.glob("*.jsonl")) for ln in f.read_text("utf-8").splitlines() if ln.strip()]
+    for i, ln in enumerate(lines):
+        rec = json.loads(ln)
+        first.setdefault((rec["kind"], rec.get("signal_id") or rec.get("client_order_id")), i)
+    intents = getattr(adapter.strategy, "intents", {})
+    checked = 0
+    for cid, code, side, _price, _qty in adapter.sent:
+        it = intents.get(cid)
+        if side == "buy" and it is not None and it.signal_id:
+            assert first[("signal", it.signal_id[:64])] < first[("order", cid)], (cid, it.signal_id)
+            checked += 1
+    assert checked, "no entry order to check"
 
 
 @pytest.mark.slow
