@@ -277,20 +277,23 @@ class Runner(BrokerSide):
         outs, parts = [], {"snapshot": t_snap - t_in, "exits": t_ex - t_snap}
         for s in self.strategies:
             t_s = time.perf_counter_ns()
-            outs.append((s, *s.on_snapshot(self, now)))
+            res = s.on_snapshot(self, now)            # (signals, intents[, rest]): rest() builds more signals
+            outs.append((s, res[0], res[1], res[2] if len(res) > 2 else None))
             parts[s.name] = time.perf_counter_ns() - t_s
         t = time.perf_counter_ns()                    # every decision of this push is made: tick -> intent
-        if not self._orders_read_final(outs):
-            self.snap.complete()                      # the rest of the push first: checks would read its rows
+        if not self._orders_read_final(outs):         # the checks would read rows complete() may still change:
+            outs = [(s, list(sigs) + list(rest()) if rest else sigs, intents, None)   # the other signals while
+                    for s, sigs, intents, rest in outs]                          # the push is still pending,
+            self.snap.complete()                                                  # then the rest of the push
         if any(o[2] for o in outs):
             self.intent_parts.append(parts)
-        for s, sigs, intents in outs:
+        for s, sigs, intents, _ in outs:
             for _ in intents:
                 self.latency_ns.append((t - ev.recv_ns if ev.recv_ns else 0, t - t_in))
         # orders first: each intent's own signal is stored just before its order, the push's other signals after
         # all orders are out (a scan can emit dozens; storing them first delayed the order by milliseconds)
         later = []
-        for s, sigs, intents in outs:
+        for s, sigs, intents, rest in outs:
             own = {it.signal_id for it in intents if it.signal_id}
             for sig in sigs:
                 if sig.signal_id in own:
@@ -300,6 +303,8 @@ class Runner(BrokerSide):
             for it in intents:
                 self.submit_intent(it)
                 self.submit_ns.append(time.perf_counter_ns() - t_in)
+            if rest is not None:
+                later.extend((s.name, sig) for sig in rest())   # built now, on the push's arrays as decided
         for name, sig in later:
             self._record_signal(name, sig)
         self.snap.complete()                          # the rest of the push (far rows), after the orders
@@ -314,7 +319,7 @@ class Runner(BrokerSide):
         exposure) hold final values of this push already (ETF, watched and near-limit rows are read in full
         before the decisions), so that orders may go out before snap.complete()."""
         index = self.snap.index
-        codes = [it.code for _, _, intents in outs for it in intents]
+        codes = [it.code for _, _, intents, _ in outs for it in intents]
         if not codes:
             return True
         rows = [index[c] for c in (*codes, *self.portfolio.holdings) if c in index]

@@ -51,11 +51,11 @@ class LimitUpPort:
             self.strategy.set_holdings(etf_info=info)
 
     def on_snapshot(self, runner, now_ms: int):
-        """Signals and buy intents of this snapshot."""
+        """(signals of the intents, buy intents, rest): `rest()` builds the push's other signals; the runner calls
+        it once the orders are out (before snap.complete())."""
         if self.strategy is None:
-            return (), ()
-        out = self.strategy.on_snapshot(runner.snap, now_ms)
-        return out.signals, out.intents
+            return (), (), None
+        return self.strategy.on_snapshot_split(runner.snap, now_ms)
 
     def on_fill(self, runner, fill):
         """ExitPlan for a buy fill (None for sells)."""

@@ -19,6 +19,7 @@ from .types import ACTION_BUY, ExitPlan, Fill, OrderIntent, Signal
 
 StrategyOutput = NamedTuple("StrategyOutput", [("signals", List[Signal]), ("intents", List[OrderIntent])])
 _EMPTY = StrategyOutput([], [])
+_NOTHING = ((), (), None)            # on_snapshot_split: no signal, no intent, nothing later
 _STATE_CODES = dict((v, k) for k, v in STATE_NAMES.items())
 _PREFILTER_MIN = 16                  # passing pairs from which SignalMemory.could_admit pays for itself
 _STATE_CN = {"sealed": "涨停封板", "one_word": "一字涨停", "touched": "触及涨停", "broken": "涨停炸板"}
@@ -96,7 +97,20 @@ class LimitUpEtfStrategy(object):
         self.last_scan_ms = 0
 
     def on_snapshot(self, snap, now_ms):
-        """Advance limit states; every scan_interval (or at a new seal) evaluate and return signals + intents.
+        """StrategyOutput(signals, intents) of this push: on_snapshot_split with the rest of the signals built at
+        once (the signals of the intents first, then the others in score order... see _scan)."""
+        first, intents, rest = self.on_snapshot_split(snap, now_ms)
+        if rest is None:
+            return StrategyOutput(first, intents) if (first or intents) else _EMPTY
+        return StrategyOutput(_in_scan_order(first, rest(), rest), intents)
+
+    def on_snapshot_split(self, snap, now_ms):
+        """(signals of the intents, intents, rest): `rest` (None when there is nothing more) builds the push's
+        other signals and returns them; call it before snap.complete() and before the next push. A runner sends
+        the orders in between: on a hot day a scan emits dozens of signals, and building them (loop edge,
+        details, reason) would otherwise delay the order.
+
+        Advance limit states; every scan_interval (or at a new seal) evaluate.
 
         An interval scan (due every scan_interval seconds; every push when it is 0) evaluates the pairs of
         every hot stock. A push on which more stocks have ever sealed today than at the last scan, when no
@@ -120,7 +134,7 @@ class LimitUpEtfStrategy(object):
         if interval or not new_seal:           # the watch list serves the next pushes: not on a new seal's path
             self._watch(snap, n)
         if not (interval or new_seal) or not ev.in_continuous_session(sod):
-            return _EMPTY
+            return _NOTHING
         self._sealed_seen = sealed_count
         only = None
         if interval:
@@ -149,7 +163,7 @@ class LimitUpEtfStrategy(object):
         pairs = hot_ent[keep]
         if not len(pairs):
             self.last_eval = None
-            return _EMPTY
+            return _NOTHING
         e = h.etf_of[pairs]
         srow = h.comp_row[pairs]
         erow = h.etf_rows[e]
@@ -177,7 +191,7 @@ class LimitUpEtfStrategy(object):
             fit = self.memory.could_admit(day, keys, conf[passing], rsk[passing])   # the rest admit() refuses
             passing, keys = passing[fit], keys[fit]
         if not len(passing):
-            return _EMPTY
+            return _NOTHING
         order = np.argsort(-sc[passing], kind="mergesort")
         passing, keys = passing[order], keys[order]
         codes = snap.codes                     # plain lists: no numpy scalar per pair in this loop
@@ -186,42 +200,42 @@ class LimitUpEtfStrategy(object):
                                                       rsk[passing].tolist(), keys.tolist())
                     if self.memory.admit(day, codes[s], codes[e_], c, k, key)]
         if not admitted:
-            return _EMPTY
+            return _NOTHING
         adm = np.asarray(admitted, np.int64)
         ea, sa, ra = e[adm], srow[adm], erow[adm]
-        sig_etfs = np.unique(ea)
-        snap.read_depth(h.etf_rows[sig_etfs])          # their 5-level book from this push (deferred reading)
-        edge = loop_edge(h, snap, sig_etfs, self.costs)
+        snap.read_depth(h.etf_rows[np.unique(ea)])     # the signalled ETFs' 5-level book from this push
         price_u, qty = self._order_size(snap, ra)           # elementwise: only the admitted pairs need it
-        j = np.searchsorted(sig_etfs, ea)
         # the admitted pairs' facts as plain lists (no numpy scalar per field in _signal)
         facts = dict(weight=weight[adm], rank=rank[adm], top10=top10[adm], sealed_w=sealed_w[adm],
                      nav=nav[ea], pbuy=pbuy[adm], pdisc=pdisc_all[ea], conf=conf[adm], rsk=rsk[adm],
                      sc=sc[adm], price=ashare.to_price(price_u), qty=qty, srow=sa, erow=ra,
                      state=up.state[sa], first_seal_ms=up.first_seal_ms[sa], breaks=up.breaks[sa],
                      seal_amount=up.seal_amount[sa], seal_ratio=up.seal_ratio[sa], limit_up=snap.up[sa],
-                     limit_disagree=snap.limit_disagree[sa], etf_amount=snap.amount[ra],
-                     create_edge=edge.create_ratio[j], redeem_edge=edge.redeem_ratio[j],
-                     loop_etf_fill=edge.etf_fill[j], loop_feasible=edge.feasible[j])
+                     limit_disagree=snap.limit_disagree[sa], etf_amount=snap.amount[ra])
         for k in facts:
             facts[k] = facts[k].tolist()
         facts["sl"], facts["tp"] = self._exit_prices(facts["price"], snap.tick[ra])
-        signals, best_for_stock = [], {}
-        ttc_s = int(ttc)
-        for a, (s, e_) in enumerate(zip(facts["srow"], facts["erow"])):
-            stock, etf = codes[s], codes[e_]
-            sig = self._signal(now_ms, day, a, stock, etf, ttc_s, facts)
-            signals.append(sig)
-            best_for_stock.setdefault(stock, (a, sig))
-        intents = []
-        for a, sig in best_for_stock.values():
-            etf = sig.code
+        stocks = [codes[r] for r in facts["srow"]]
+        etfs = [codes[r] for r in facts["erow"]]
+        facts["version"] = [self.memory.version(a, b) for a, b in zip(stocks, etfs)]   # now: admit() moves them
+        # one intent per stock at most: its best pair (the first in score order), when the ETF can be opened
+        best = {}
+        for a, stock in enumerate(stocks):
+            best.setdefault(stock, a)
+        chosen = []
+        for a in best.values():
+            etf = etfs[a]
             if (etf in self._opened or etf in self.positions or len(self._opened) >= p.max_positions
                     or facts["qty"][a] <= 0):
                 continue
             self._opened.add(etf)
-            intents.append(self._intent(sig, now_ms, day))
-        return StrategyOutput(signals, intents)
+            chosen.append(a)
+        build = _SignalBuilder(self, snap, now_ms, day, int(ttc), facts, stocks, etfs, ea)
+        first = build(chosen)
+        intents = [self._intent(sig, now_ms, day) for sig in first]
+        rest_pos = sorted(set(range(len(adm))) - set(chosen))
+        rest = build.later(rest_pos, chosen) if rest_pos else None
+        return first, intents, rest
 
     def _watch(self, snap, n):
         """Ask the snapshot for the 5-level book of ETFs that hold, with weight, stocks near limit-up.
@@ -266,8 +280,9 @@ class LimitUpEtfStrategy(object):
             tp = np.ceil(price * (1 + p.take_profit_pct) / t - 1e-9) * t if p.take_profit_pct else zero
         return [round(x, 3) for x in np.ravel(sl).tolist()], [round(x, 3) for x in np.ravel(tp).tolist()]
 
-    def _signal(self, now_ms, day, a, stock, etf, ttc, facts):
-        """Signal for the a-th admitted pair; facts: lists over the admitted pairs (see _scan)."""
+    def _signal(self, now_ms, day, a, stock, etf, ttc, facts, edge):
+        """Signal for the a-th admitted pair; facts: lists over the admitted pairs (see _scan); edge: the loop
+        edge of its ETF (create ratio, redeem ratio, ETF fill, feasible)."""
         L, p = facts, self.params
         price = L["price"][a]
         sl, tp = L["sl"][a], L["tp"][a]
@@ -280,15 +295,14 @@ class LimitUpEtfStrategy(object):
             "weight": L["weight"][a], "rank": rank, "in_top10": rank <= 10, "top10_ratio": L["top10"][a],
             "etf_sealed_weight": L["sealed_w"][a], "iopv": L["nav"][a], "premium": L["pbuy"][a],
             "discount": L["pdisc"][a], "etf_turnover_wan": L["etf_amount"][a] / 10000.0, "time_to_close_s": ttc,
-            "create_edge": L["create_edge"][a], "redeem_edge": L["redeem_edge"][a],
-            "loop_etf_fill": L["loop_etf_fill"][a], "loop_feasible": L["loop_feasible"][a],
+            "create_edge": edge[0], "redeem_edge": edge[1], "loop_etf_fill": edge[2], "loop_feasible": edge[3],
             "trailing_pct": p.trailing_pct,
         }
         for k in _FLOAT_DETAILS:               # JSON-safe: unknown numbers are None, not NaN
             v = details[k]
             if v - v != 0.0:                   # NaN or +-inf (v - v is NaN for them, 0.0 for finite floats)
                 details[k] = None
-        version = self.memory.version(stock, etf)
+        version = L["version"][a]
         reason = "%s %s(封单%.0f万元, 占流通%s) → %s 权重%.1f%% 第%d; 溢价%s; 成交额%.0f万元" % (
             stock, _STATE_CN.get(state, state), details["seal_amount"] / 1e4, _pct(details["seal_ratio"], 3),
             etf, details["weight"] * 100, details["rank"], _pct(details["premium"], 2),
@@ -331,3 +345,54 @@ class LimitUpEtfStrategy(object):
         if pos[0] == 0:
             del self.positions[fill.code]
         return None
+
+
+class _SignalBuilder(object):
+    """Builds the Signals of some admitted pairs of one scan (their loop edges computed for their ETFs only:
+    a loop edge depends on its own ETF alone, so building in two parts gives the same signals)."""
+
+    def __init__(self, strat, snap, now_ms, day, ttc, facts, stocks, etfs, etf_of_pair):
+        self.strat, self.snap, self.now_ms, self.day, self.ttc = strat, snap, now_ms, day, ttc
+        self.facts, self.stocks, self.etfs, self.etf_of_pair = facts, stocks, etfs, etf_of_pair
+
+    def __call__(self, positions):
+        if not positions:
+            return []
+        strat = self.strat
+        ea = self.etf_of_pair[np.asarray(positions, np.int64)]
+        sig_etfs = np.unique(ea)
+        edge = loop_edge(strat.holdings, self.snap, sig_etfs, strat.costs)
+        j = np.searchsorted(sig_etfs, ea)
+        edges = list(zip(edge.create_ratio[j].tolist(), edge.redeem_ratio[j].tolist(), edge.etf_fill[j].tolist(),
+                         edge.feasible[j].tolist()))
+        return [strat._signal(self.now_ms, self.day, a, self.stocks[a], self.etfs[a], self.ttc, self.facts, ed)
+                for a, ed in zip(positions, edges)]
+
+    def later(self, positions, first_positions):
+        """The callable on_snapshot_split returns for the other pairs (it knows where they go in scan order)."""
+        return _Later(self, positions, first_positions)
+
+
+class _Later(object):
+    """rest() of on_snapshot_split: the scan's other signals, built when called (once)."""
+
+    def __init__(self, build, positions, first_positions):
+        self.build, self.positions, self.first_positions = build, positions, first_positions
+        self._done = None
+
+    def __call__(self):
+        if self._done is None:
+            self._done = self.build(self.positions)
+            self.build = None                    # the snapshot and facts are not kept alive
+        return self._done
+
+
+def _in_scan_order(first, rest_signals, rest):
+    """Signals of the intents and the others merged back into the scan's order (score, then admission)."""
+    out = [None] * (len(first) + len(rest_signals))
+    for a, sig in zip(rest.first_positions, first):
+        out[a] = sig
+    for a, sig in zip(rest.positions, rest_signals):
+        out[a] = sig
+    return out
+

@@ -259,8 +259,8 @@ def test_orders_go_out_before_the_rest_of_the_push_and_their_signal_is_stored_fi
     etf = next(c for c in r.snap.codes if c.startswith(("51", "15")))
     intent = OrderIntent(client_id="X1", strategy="t", code=etf, side="buy", price=1.0, quantity=100, ts_ms=0,
                          signal_id="", reason="", exit_plan=None)
-    assert not r._orders_read_final([(None, [], [intent])])
+    assert not r._orders_read_final([(None, [], [intent], None)])
     r.snap.complete()
-    assert r._orders_read_final([(None, [], [intent])])
-    assert r._orders_read_final([(None, [], [])])
+    assert r._orders_read_final([(None, [], [intent], None)])
+    assert r._orders_read_final([(None, [], [], None)])
     store.close()

@@ -203,3 +203,37 @@ def _no_loop(sig):
 
 
 LOOP_FIELDS = ("create_edge", "redeem_edge", "loop_etf_fill", "loop_feasible")
+
+
+def test_split_scan_gives_the_intents_signals_first_and_the_same_signals_in_all():
+    """on_snapshot_split: (signals of the intents, intents, rest) holds exactly what on_snapshot returns, the
+    intents' own signals built before the others (a runner sends the orders in between)."""
+    ticks, info, planted, rnd = _market(8)
+    params = ev.LimitUpEtfParams(scan_interval=9, min_etf_volume=100.0, min_weight=0.02,
+                                 premium_priced_in_fraction=1e9, max_positions=1000)
+    snap = Snapshot(quotes="needed")
+    whole = LimitUpEtfStrategy(params, etf_info=info)
+    split = LimitUpEtfStrategy(params, etf_info=info)
+    cands = [c for c in sorted(ticks) if c not in planted and not c.startswith(("51", "15"))]
+    rnd.shuffle(cands)
+    clock, with_rest, intents_seen = T_1030, 0, 0
+    for push in range(30):
+        for code in cands[:rnd.choice((0, 1, 2, 4))]:
+            _seal(ticks, snap, code, rnd)
+            cands.remove(code)
+        snap.update(fresh_push(ticks, clock - T_1030), defer=True)
+        out = whole.on_snapshot(snap, clock)
+        first, intents, rest = split.on_snapshot_split(snap, clock)
+        assert list(intents) == out.intents
+        assert [s.signal_id for s in first] == [it.signal_id for it in intents]
+        others = rest() if rest is not None else []
+        if rest is not None:
+            with_rest += 1
+            assert rest() is others                # built once
+        assert sorted(list(first) + others, key=lambda s: s.signal_id) == \
+            sorted(out.signals, key=lambda s: s.signal_id)
+        assert len(first) + len(others) == len(out.signals)
+        intents_seen += len(intents)
+        snap.complete()
+        clock += 3000
+    assert with_rest >= 3 and intents_seen >= 5
