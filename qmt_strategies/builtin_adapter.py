@@ -157,27 +157,40 @@ class BuiltinAdapter:
                     self.exits.on_exit_sent(code, cid, reason)
                 else:
                     b.blocked_until_ms = now_ms + REFIRE_COOLDOWN_MS
-        out = self.strategy.on_snapshot(self.snap, now_ms)
-        if out.intents:
+        split = getattr(self.strategy, "on_snapshot_split", None)
+        if split is not None:                       # intents and their own signals first, the others by rest()
+            signals, intents, rest = split(self.snap, now_ms)
+        else:
+            out = self.strategy.on_snapshot(self.snap, now_ms)
+            signals, intents, rest = out.signals, out.intents, None
+        signals = list(signals)
+        if intents:
             if book is None:
                 book = self._portfolio()
                 self._update_risk(book[1])
             index = self.snap.index
-            rows = [index[c] for c in [it.code for it in out.intents] + list(book[0]) if c in index]
-            if not self.snap.final(rows).all():
-                self.snap.complete()                # the checks would read rows complete() may still change
+            rows = [index[c] for c in [it.code for it in intents] + list(book[0]) if c in index]
+            if not self.snap.final(rows).all():     # the checks would read rows complete() may still change:
+                if rest is not None:                # the other signals while the push is still pending
+                    signals.extend(rest())
+                    rest = None
+                self.snap.complete()
         # as the miniQMT runner: orders first; each intent's own signal is written just before its order, the
         # push's other signals after all orders, and the rest of the push is read last
-        own = set(it.signal_id for it in out.intents if it.signal_id)
+        own = set(it.signal_id for it in intents if it.signal_id)
         later = []
-        for sig in out.signals:
+        for sig in signals:
             self.signals.append(sig)
             if sig.signal_id in own:
                 self._write_signal(sig)
             else:
                 later.append(sig)
-        for it in out.intents:
+        for it in intents:
             self._submit_intent(C, it, now_ms, book)
+        if rest is not None:
+            for sig in rest():
+                self.signals.append(sig)
+                later.append(sig)
         for sig in later:
             self._write_signal(sig)
         self.snap.complete()
