@@ -406,10 +406,15 @@ class SyncWorker:
         return self._thread
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask the thread to finish its current batch and stop; wait up to `timeout` seconds."""
+        """Ask the thread to finish its current batch and stop; wait up to `timeout` seconds. Once the thread has
+        ended, sync_once() called directly ships again (a final pass after stopping the thread)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                return                       # still finishing a batch: the flag stays up for it
+            self._thread = None
+        self._stop.clear()
 
     def close(self) -> None:
         """Stop, then release the MySQL pool and the local connection."""

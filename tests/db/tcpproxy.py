@@ -40,8 +40,14 @@ class TcpProxy:
                 continue
             server.settimeout(None)
             with self._lock:
-                self._socks.update((client, server))
-                self.connections += 1
+                cut = self._cut            # cut() while this connection was being made: it must not escape the cut
+                if not cut:
+                    self._socks.update((client, server))
+                    self.connections += 1
+            if cut:
+                _hard_close(client)
+                _hard_close(server)
+                continue
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
