@@ -94,8 +94,15 @@ class TcpProxy:
 
 
 def _hard_close(s: socket.socket) -> None:
+    """Reset the connection now. close() alone does not: while a pump thread is blocked in recv() on the socket
+    the kernel keeps it open (no RST), and a server session idle in a transaction would keep its locks until
+    wait_timeout; shutdown() wakes that recv() and ends the connection."""
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    except OSError:
+        pass
+    try:
+        s.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
     try:

@@ -199,6 +199,20 @@ def test_worker_thread_drains_while_events_arrive(store, mysql_db, mysql_engine)
     assert mysql_rows(mysql_engine, "SELECT COUNT(*) FROM trades")[0][0] == 300
 
 
+def test_a_direct_pass_after_stop_ships(store, mysql_db, mysql_engine):
+    """stop() ends the thread; sync_once() called afterwards (a final pass) ships again."""
+    w = SyncWorker(store.path, mysql_db, interval_s=0.05)
+    w.start()
+    w.stop()
+    try:
+        store.record_trade("T-after-stop", code="600000.SH", side="buy", price=10, quantity=100, ts=T0)
+        rep = w.sync_once()
+        assert rep.ok and rep.shipped >= 1, rep
+    finally:
+        w.close()
+    assert mysql_rows(mysql_engine, "SELECT COUNT(*) FROM trades")[0][0] == 1
+
+
 def test_cli_sync_once_and_status(tmp_path, mysql_db, mysql_engine, monkeypatch, capsys):
     from bridge.cli import main
     monkeypatch.setenv("SIGNALS_MYSQL_PASSWORD", "")
