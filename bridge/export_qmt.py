@@ -23,7 +23,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent / PACKAGE
 ALLOWED_THIRD_PARTY = frozenset({"numpy", "pandas"})
 STRATEGIES = {
     "limit_up_etf": ("builtin_adapter", "limit_up_etf"),
-    "offensive": ("builtin_adapter", "offensive"),
+    "offensive": ("builtin_adapter", "offensive_driver", "offensive"),
 }
 
 

@@ -169,7 +169,8 @@ def init(C):
 
 OFFENSIVE = '''
 # ======================= 策略入口 / QMT entry points =======================
-from _qmt_export.builtin_adapter import BuiltinAdapter, OffensiveDriver, RiskLimits
+from _qmt_export.builtin_adapter import BuiltinAdapter, RiskLimits
+from _qmt_export.offensive_driver import OffensiveDriver
 from _qmt_export.offensive import OffensiveLayerStrategy
 
 _ADAPTER = [None]      # module-level state: ContextInfo attributes roll back between handlebar calls

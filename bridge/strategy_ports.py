@@ -11,7 +11,7 @@ from loguru import logger
 
 from qmt_strategies import ashare
 from qmt_strategies import evaluate as ev
-from qmt_strategies.builtin_adapter import offensive_orders
+from qmt_strategies.offensive_driver import offensive_orders
 from qmt_strategies.limit_up_etf import LimitUpEtfStrategy
 from qmt_strategies.offensive import OffensiveLayerStrategy
 
