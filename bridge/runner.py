@@ -33,6 +33,7 @@ from bridge.xt_market import XtMarket
 from bridge.xt_trader import Backoff, XtTrader
 from qmt_strategies.evaluate import in_continuous_session, shanghai_clock
 from qmt_strategies.snapshot import Snapshot
+from qmt_strategies.types import split_by_intents
 
 CLOSING_CALL_SOD = 14 * 3600 + 57 * 60
 PREOPEN_SOD = 9 * 3600 + 15 * 60
@@ -294,12 +295,10 @@ class Runner(BrokerSide):
         # all orders are out (a scan can emit dozens; storing them first delayed the order by milliseconds)
         later = []
         for s, sigs, intents, rest in outs:
-            own = {it.signal_id for it in intents if it.signal_id}
-            for sig in sigs:
-                if sig.signal_id in own:
-                    self._record_signal(s.name, sig)
-                else:
-                    later.append((s.name, sig))
+            first, others = split_by_intents(sigs, intents)
+            for sig in first:
+                self._record_signal(s.name, sig)
+            later.extend((s.name, sig) for sig in others)
             for it in intents:
                 self.submit_intent(it)
                 self.submit_ns.append(time.perf_counter_ns() - t_in)
@@ -318,12 +317,8 @@ class Runner(BrokerSide):
         """True when the rows the order checks read (each intent's code: price, limits, cage; every held code:
         exposure) hold final values of this push already (ETF, watched and near-limit rows are read in full
         before the decisions), so that orders may go out before snap.complete()."""
-        index = self.snap.index
         codes = [it.code for _, _, intents, _ in outs for it in intents]
-        if not codes:
-            return True
-        rows = [index[c] for c in (*codes, *self.portfolio.holdings) if c in index]
-        return bool(self.snap.final(rows).all())
+        return not codes or self.snap.codes_final([*codes, *self.portfolio.holdings])
 
     def prices(self) -> dict[str, float]:
         """Last valid prices of held codes."""

@@ -15,7 +15,7 @@ from . import ashare
 from .builtin_guard import REFIRE_COOLDOWN_MS, Bracket, ExitBook, RiskGate, RiskLimits, hms_ms
 from .evaluate import shanghai_clock
 from .snapshot import Snapshot
-from .types import Fill
+from .types import Fill, split_by_intents
 
 JOURNAL_VERSION = 1
 OP_BUY, OP_SELL = 23, 24
@@ -168,23 +168,19 @@ class BuiltinAdapter:
             if book is None:
                 book = self._portfolio()
                 self._update_risk(book[1])
-            index = self.snap.index
-            rows = [index[c] for c in [it.code for it in intents] + list(book[0]) if c in index]
-            if not self.snap.final(rows).all():     # the checks would read rows complete() may still change:
-                if rest is not None:                # the other signals while the push is still pending
+            # the checks read the intents' and held codes' rows: if complete() may still change one, build the
+            # other signals while the push is pending, then complete it before the orders
+            if not self.snap.codes_final([it.code for it in intents] + list(book[0])):
+                if rest is not None:
                     signals.extend(rest())
                     rest = None
                 self.snap.complete()
         # as the miniQMT runner: orders first; each intent's own signal is written just before its order, the
         # push's other signals after all orders, and the rest of the push is read last
-        own = set(it.signal_id for it in intents if it.signal_id)
-        later = []
-        for sig in signals:
-            self.signals.append(sig)
-            if sig.signal_id in own:
-                self._write_signal(sig)
-            else:
-                later.append(sig)
+        self.signals.extend(signals)
+        first, later = split_by_intents(signals, intents)
+        for sig in first:
+            self._write_signal(sig)
         for it in intents:
             self._submit_intent(C, it, now_ms, book)
         if rest is not None:

@@ -265,6 +265,12 @@ class Snapshot(object):
         far[p["far"][1]] = True
         return ~far[rows]
 
+    def codes_final(self, codes):
+        """True when every known one of `codes` is final for the current push (see final): what a runner asks
+        before order checks that read those codes' rows go out ahead of complete()."""
+        index = self.index
+        return bool(self.final([index[c] for c in codes if c in index]).all())
+
     def read_depth(self, rows):
         """Read now the 5-level book and details of `rows` from a deferred push (rows not in it: unchanged).
 

@@ -62,3 +62,13 @@ Fill = NamedTuple("Fill", [
     ("trade_id", str),
     ("strategy", str),
 ])
+
+
+def split_by_intents(signals, intents):
+    """(the signals the intents were made from, the others), each in the given order. Runners store the first
+    just before the orders go out and the others after them."""
+    own = set(it.signal_id for it in intents if it.signal_id)
+    first, others = [], []
+    for sig in signals:
+        (first if sig.signal_id in own else others).append(sig)
+    return first, others
