@@ -97,12 +97,12 @@ class LimitUpEtfStrategy(object):
         self.last_scan_ms = 0
 
     def on_snapshot(self, snap, now_ms):
-        """StrategyOutput(signals, intents) of this push: on_snapshot_split with the rest of the signals built at
-        once (the signals of the intents first, then the others in score order... see _scan)."""
+        """StrategyOutput(signals, intents) of this push: on_snapshot_split with the other signals built at once,
+        every signal in the scan's order (score, then admission)."""
         first, intents, rest = self.on_snapshot_split(snap, now_ms)
         if rest is None:
             return StrategyOutput(first, intents) if (first or intents) else _EMPTY
-        return StrategyOutput(_in_scan_order(first, rest(), rest), intents)
+        return StrategyOutput(rest.in_scan_order(first), intents)
 
     def on_snapshot_split(self, snap, now_ms):
         """(signals of the intents, intents, rest): `rest` (None when there is nothing more) builds the push's
@@ -234,7 +234,7 @@ class LimitUpEtfStrategy(object):
         first = build(chosen)
         intents = [self._intent(sig, now_ms, day) for sig in first]
         rest_pos = sorted(set(range(len(adm))) - set(chosen))
-        rest = build.later(rest_pos, chosen) if rest_pos else None
+        rest = _Later(build, rest_pos, chosen) if rest_pos else None
         return first, intents, rest
 
     def _watch(self, snap, n):
@@ -368,13 +368,10 @@ class _SignalBuilder(object):
         return [strat._signal(self.now_ms, self.day, a, self.stocks[a], self.etfs[a], self.ttc, self.facts, ed)
                 for a, ed in zip(positions, edges)]
 
-    def later(self, positions, first_positions):
-        """The callable on_snapshot_split returns for the other pairs (it knows where they go in scan order)."""
-        return _Later(self, positions, first_positions)
-
 
 class _Later(object):
-    """rest() of on_snapshot_split: the scan's other signals, built when called (once)."""
+    """rest() of on_snapshot_split: the scan's other signals, built when called (once); it knows where they and
+    the intents' signals go in the scan's order."""
 
     def __init__(self, build, positions, first_positions):
         self.build, self.positions, self.first_positions = build, positions, first_positions
@@ -386,13 +383,13 @@ class _Later(object):
             self.build = None                    # the snapshot and facts are not kept alive
         return self._done
 
-
-def _in_scan_order(first, rest_signals, rest):
-    """Signals of the intents and the others merged back into the scan's order (score, then admission)."""
-    out = [None] * (len(first) + len(rest_signals))
-    for a, sig in zip(rest.first_positions, first):
-        out[a] = sig
-    for a, sig in zip(rest.positions, rest_signals):
-        out[a] = sig
-    return out
+    def in_scan_order(self, first):
+        """The intents' signals (`first`) and the others merged back into the scan's order."""
+        others = self()
+        out = [None] * (len(first) + len(others))
+        for a, sig in zip(self.first_positions, first):
+            out[a] = sig
+        for a, sig in zip(self.positions, others):
+            out[a] = sig
+        return out
 
