@@ -72,6 +72,8 @@ class Holdings(object):
         self._weight = np.zeros(n)
         self.total = np.zeros(ne)
         self.priced = np.ones(n, bool)
+        self._wm_index = (None, None, None)  # (ETFs, entry index, padding) of the last _weight_matrix
+        self._loop_parts = {}                # ETF set -> loop_parts()
 
     @classmethod
     def from_etf_info(cls, etf_info, snap, codes=None):
@@ -200,6 +202,28 @@ class Holdings(object):
         idx = np.repeat(self.starts[etfs] - offs, lens) + np.arange(tot)
         return idx, seg, offs
 
+    def loop_parts(self, etfs):
+        """The static inputs of iopv.loop_edge for some ETFs (their baskets' entries, quantities, cash rules),
+        kept for the ETF sets asked for today (a day signals a few hundred ETFs at most)."""
+        etfs = np.asarray(etfs, np.int64)
+        key = etfs.tobytes()
+        parts = self._loop_parts.get(key)
+        if parts is None:
+            if len(self._loop_parts) >= 1024:
+                self._loop_parts.clear()
+            idx, seg, _ = self._segments(etfs)
+            must = self.must_cash[idx]
+            qty, unit = self.qty[idx], self.unit[etfs]
+            parts = {"seg": seg, "rows": self.comp_row[idx], "qty": qty,
+                     "qty2": np.concatenate((qty, qty)), "must": must,
+                     "forbid": ~must & (self.flag[idx] == FORBID_CASH_FLAG),
+                     "sub_amount": self.sub_amount[idx], "red_amount": self.red_amount[idx],
+                     "sub_k": 1.0 + self.sub_ratio[idx], "red_k": 1.0 - self.red_ratio[idx],
+                     "etf_rows": self.etf_rows[etfs], "unit": unit, "unit2": np.concatenate((unit, unit)),
+                     "cash": self.cash[etfs]}
+            self._loop_parts[key] = parts
+        return parts
+
     def ranks(self, entries):
         """Rank (1 = largest weight) of each entry inside its ETF at current weights."""
         entries = np.asarray(entries, np.int64)
@@ -211,11 +235,16 @@ class Holdings(object):
 
     def _weight_matrix(self, etfs):
         """(len(etfs) x widest basket) current weights, one row per ETF in holdings order, -inf padded."""
-        starts = self.starts[etfs]
-        lens = self.ends[etfs] - starts
-        col = np.arange(max(int(lens.max()) if len(lens) else 0, 1))
-        pad = col >= lens[:, None]
-        idx = np.where(pad, 0, starts[:, None] + col)       # entry per (ETF, column); padding reads entry 0
+        etfs = np.asarray(etfs, np.int64)
+        key = etfs.tobytes()
+        if self._wm_index[0] != key:          # scans of one day mostly ask for the same ETFs again
+            starts = self.starts[etfs]
+            lens = self.ends[etfs] - starts
+            col = np.arange(max(int(lens.max()) if len(lens) else 0, 1))
+            pad = col >= lens[:, None]
+            idx = np.where(pad, 0, starts[:, None] + col)   # entry per (ETF, column); padding reads entry 0
+            self._wm_index = (key, idx, pad)
+        _, idx, pad = self._wm_index
         tot = self.total[etfs][:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             w = np.where(tot > 0, self.value[idx] / tot, 0.0) if len(self.value) else np.zeros(idx.shape)

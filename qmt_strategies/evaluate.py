@@ -172,10 +172,27 @@ class SignalMemory(object):
             if key is not None:                 # teach the index what the dict knows (after forget_keys)
                 self._remember(key, old[0], old[1])
             return False
-        self.best[pair] = (conf, rsk, 1 if old is None else old[2] + 1)
+        self.best[pair] = (conf, rsk, 1 if old is None else old[2] + 1, old)
         if key is not None:
             self._remember(key, conf, rsk)
         return True
+
+    def revoke(self, stock, etf, key=None):
+        """Undo the last admit of a pair whose signal was not emitted after all: it can be admitted again."""
+        pair = (stock, etf)
+        cur = self.best.get(pair)
+        if cur is None:
+            return
+        prev = cur[3]
+        if prev is None:
+            del self.best[pair]
+        else:
+            self.best[pair] = prev
+        if key is not None:                     # the index's latest record of the key: the restored one
+            if prev is None:
+                self._remember(key, -1, 0)      # no record: could_admit lets any level through
+            else:
+                self._remember(key, prev[0], prev[1])
 
     def _remember(self, key, conf, rsk):
         self._pend_k.append(int(key))

@@ -6,7 +6,7 @@ at qty x current price (last, else last known, else pre-close for suspended ones
 """
 import numpy as np
 
-from .etf_exposure import ALLOW_CASH_FLAG, FORBID_CASH_FLAG
+from .etf_exposure import ALLOW_CASH_FLAG
 
 
 class LoopCosts(object):
@@ -80,13 +80,11 @@ def loop_edge(h, snap, etfs, costs=None):
     nan = np.full(ne, np.nan)
     if h.source != "pcf" or not ne:
         return LoopEdge(etfs, nan, nan, nan, nan, nan, np.zeros(ne, bool))
-    idx, seg, _ = h._segments(etfs)
-    rows = h.comp_row[idx]
-    qty = h.qty[idx]
+    parts = h.loop_parts(etfs)
+    seg, rows, qty = parts["seg"], parts["rows"], parts["qty"]
     last = snap.last[rows]
     px = np.where(last > 0, last, snap.pre_close[rows])      # h.component_prices(snap)[idx], for idx only
-    must = h.must_cash[idx]
-    flag = h.flag[idx]
+    must = parts["must"]
     ask1 = snap.ask[rows, 0]
     bid1 = snap.bid[rows, 0]
     ask_known, bid_known = np.isfinite(ask1), np.isfinite(bid1)   # unknown quote: estimate from last
@@ -94,7 +92,7 @@ def loop_edge(h, snap, etfs, costs=None):
     bid1 = np.where(bid_known, bid1, px)
     depth = snap.book_fresh(rows)[:, None]       # stale or unread depth: take everything at the touch
     k = len(rows)                                # both sides of the basket in one walk: asks, then bids
-    val, _ = _take(np.concatenate((qty, qty)),
+    val, _ = _take(parts["qty2"],
                    np.concatenate((np.where(ask_known[:, None], snap.ask[rows], 0.0),
                                    np.where(bid_known[:, None], snap.bid[rows], 0.0))),
                    np.concatenate((np.where(depth, snap.ask_vol[rows], 0.0),
@@ -102,13 +100,13 @@ def loop_edge(h, snap, etfs, costs=None):
                    np.concatenate((ask1, bid1)))
     buy_val, sell_val = val[:k], val[k:]
     can_buy = ask1 > 0
-    subst = qty * px * (1.0 + h.sub_ratio[idx])
-    buy_cost = np.where(must, h.sub_amount[idx], np.where(can_buy, buy_val, subst))
-    blocked = ~must & ~can_buy & (flag == FORBID_CASH_FLAG)
+    subst = qty * px * parts["sub_k"]
+    buy_cost = np.where(must, parts["sub_amount"], np.where(can_buy, buy_val, subst))
+    blocked = ~can_buy & parts["forbid"]
     traded_buy = np.where(~must & can_buy, buy_val, 0.0)
     can_sell = bid1 > 0
-    stuck = qty * px * (1.0 - h.red_ratio[idx])
-    sell_get = np.where(must, h.red_amount[idx], np.where(can_sell, sell_val, stuck))
+    stuck = qty * px * parts["red_k"]
+    sell_get = np.where(must, parts["red_amount"], np.where(can_sell, sell_val, stuck))
     traded_sell = np.where(~must & can_sell, sell_val, 0.0)
     basket_buy = np.bincount(seg, buy_cost, minlength=ne)
     basket_sell = np.bincount(seg, sell_get, minlength=ne)
@@ -116,12 +114,10 @@ def loop_edge(h, snap, etfs, costs=None):
     fee_sell = np.bincount(seg, traded_sell, minlength=ne) * (costs.commission + costs.transfer_fee +
                                                                costs.stamp_duty)
     feasible = np.bincount(seg, blocked, minlength=ne) == 0
-    er = h.etf_rows[etfs]
-    unit = h.unit[etfs]
-    cash = h.cash[etfs]
+    er, unit, cash = parts["etf_rows"], parts["unit"], parts["cash"]
     edepth = snap.book_fresh(er)[:, None]
     ebid, eask = snap.bid[er], snap.ask[er]      # the ETF's two sides in one walk: bids, then asks
-    val, got = _take(np.concatenate((unit, unit)), np.concatenate((ebid, eask)),
+    val, got = _take(parts["unit2"], np.concatenate((ebid, eask)),
                      np.concatenate((np.where(edepth, snap.bid_vol[er], 0.0), np.where(edepth, snap.ask_vol[er], 0.0))),
                      np.concatenate((ebid[:, 0], eask[:, 0])))
     etf_sell, etf_buy, sold, bought = val[:ne], val[ne:], got[:ne], got[ne:]

@@ -75,7 +75,8 @@ class LimitTracker(object):
             reached = snap.low[r] <= lim + _EPS
             never_off = snap.high[r] <= lim + _EPS
             vol = snap.ask_vol[r, 0]
-        sealed = valid & book & np.isfinite(lim)
+        finite = np.isfinite(lim)
+        sealed = valid & book & finite
         was = self.sealed[r]
         # call auctions (09:15-09:25, 14:57-15:00) show an indicative price on both sides, not a seal
         # or a break: keep the seal state across them
@@ -93,10 +94,11 @@ class LimitTracker(object):
         self.sealed[r] = np.where(valid, sealed, was)
         seal_vol = np.where(auction | ~valid, self.seal_volume[r], np.where(sealed, vol, 0.0))
         self.seal_volume[r] = seal_vol
-        self.seal_amount[r] = seal_vol * np.where(np.isfinite(lim), lim, 0.0)
+        self.seal_amount[r] = seal_vol * np.where(finite, lim, 0.0)
         fv = snap.float_volume[r]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self.seal_ratio[r] = np.where(fv > 0, seal_vol / fv, np.nan)
+        ratio = np.full(len(r), np.nan)
+        np.divide(seal_vol, fv, out=ratio, where=fv > 0)
+        self.seal_ratio[r] = ratio
         return self.state[:n]
 
     def rows_in(self, states):

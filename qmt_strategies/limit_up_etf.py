@@ -19,7 +19,7 @@ from .types import ACTION_BUY, ExitPlan, Fill, OrderIntent, Signal
 
 StrategyOutput = NamedTuple("StrategyOutput", [("signals", List[Signal]), ("intents", List[OrderIntent])])
 _EMPTY = StrategyOutput([], [])
-_NOTHING = ((), (), None)            # on_snapshot_split: no signal, no intent, nothing later
+_NONE = ((), ())                     # _scan: no signal, no intent
 _STATE_CODES = dict((v, k) for k, v in STATE_NAMES.items())
 _PREFILTER_MIN = 16                  # passing pairs from which SignalMemory.could_admit pays for itself
 _STATE_CN = {"sealed": "涨停封板", "one_word": "一字涨停", "touched": "触及涨停", "broken": "涨停炸板"}
@@ -64,6 +64,7 @@ class LimitUpEtfStrategy(object):
         self._sealed_seen = 0
         self._sealed_at_scan = None  # ever_sealed at the last scan: a new-seal scan evaluates the others only
         self._near = None            # (near-limit rows, their entries) of the last _watch
+        self._rest = None            # the last push's rest() while it has not run
         self._state_ok = np.zeros(8, bool)
         self._state_ok[[_STATE_CODES[s] for s in self.params.signal_states]] = True
 
@@ -97,20 +98,21 @@ class LimitUpEtfStrategy(object):
         self.last_scan_ms = 0
 
     def on_snapshot(self, snap, now_ms):
-        """StrategyOutput(signals, intents) of this push: on_snapshot_split with the other signals built at once,
-        every signal in the scan's order (score, then admission)."""
+        """StrategyOutput(signals, intents) of this push: on_snapshot_split with its rest done at once, every
+        signal in the scan's order (score, then admission)."""
         first, intents, rest = self.on_snapshot_split(snap, now_ms)
-        if rest is None:
-            return StrategyOutput(first, intents) if (first or intents) else _EMPTY
-        return StrategyOutput(rest.in_scan_order(first), intents)
+        signals = rest.in_scan_order(first)
+        return StrategyOutput(signals, intents) if (signals or intents) else _EMPTY
 
     def on_snapshot_split(self, snap, now_ms):
-        """(signals of the intents, intents, rest): `rest` (None when there is nothing more) builds the push's
-        other signals and returns them; call it before snap.complete() and before the next push. A runner sends
-        the orders in between: on a hot day a scan emits dozens of signals, and building them (loop edge,
-        details, reason) would otherwise delay the order.
+        """(signals of the intents, intents, rest). `rest()` does the push's work that no order waits for and
+        returns the push's other signals: it builds them (loop edge, details, reason), advances the limit-down
+        states and sets the watch list for the next pushes. Call it once per push, after sending the orders
+        and before snap.complete() and the next push (should a caller skip it, the next push runs it first, on
+        that push's arrays). On a hot day a scan emits dozens of signals, and building them before the orders
+        delayed them by milliseconds.
 
-        Advance limit states; every scan_interval (or at a new seal) evaluate.
+        Advance limit-up states; every scan_interval (or at a new seal) evaluate.
 
         An interval scan (due every scan_interval seconds; every push when it is 0) evaluates the pairs of
         every hot stock. A push on which more stocks have ever sealed today than at the last scan, when no
@@ -121,20 +123,22 @@ class LimitUpEtfStrategy(object):
         that stopped failing) and their order intents come at the next interval scan; last_scan_ms and the
         interval count from interval scans only. filter_counts and last_eval cover the pairs evaluated.
         """
+        if self._rest is not None:             # the previous push's rest() was not called
+            self._rest()
         day, sod = ev.shanghai_clock(now_ms)
         if day != self.day:
             self._new_day(day)
         self._bind(snap)
-        self.limits.update(snap)
+        self.limits.up.update(snap)            # the down side and the watch list wait for rest()
         n = snap.n
         ever = self.limits.up.ever_sealed[:n]
         sealed_count = int(np.count_nonzero(ever))
         interval = now_ms - self.last_scan_ms >= self.params.scan_interval * 1000
         new_seal = sealed_count > self._sealed_seen
-        if interval or not new_seal:           # the watch list serves the next pushes: not on a new seal's path
-            self._watch(snap, n)
+        # the watch list serves the next pushes; a new seal's scan leaves it to the next push
+        rest = self._rest = _Later(self, snap, watch=interval or not new_seal)
         if not (interval or new_seal) or not ev.in_continuous_session(sod):
-            return _NOTHING
+            return (), (), rest
         self._sealed_seen = sealed_count
         only = None
         if interval:
@@ -146,10 +150,12 @@ class LimitUpEtfStrategy(object):
                 before[:m] = self._sealed_at_scan[:m]
             only = ever & ~before
         self._sealed_at_scan = ever.copy()
-        return self._scan(snap, now_ms, day, sod, only)
+        first, intents = self._scan(snap, now_ms, day, sod, rest, only)
+        return first, intents, rest
 
-    def _scan(self, snap, now_ms, day, sod, only=None):
-        """Evaluate the related pairs of hot stocks (of hot stocks flagged in `only` when given)."""
+    def _scan(self, snap, now_ms, day, sod, rest, only=None):
+        """Evaluate the related pairs of hot stocks (of hot stocks flagged in `only` when given): (signals of
+        the intents, intents); the other signals are left to `rest`."""
         p, h, n = self.params, self.holdings, snap.n
         h.update(snap)
         up = self.limits.up
@@ -163,7 +169,7 @@ class LimitUpEtfStrategy(object):
         pairs = hot_ent[keep]
         if not len(pairs):
             self.last_eval = None
-            return _NOTHING
+            return _NONE
         e = h.etf_of[pairs]
         srow = h.comp_row[pairs]
         erow = h.etf_rows[e]
@@ -191,7 +197,7 @@ class LimitUpEtfStrategy(object):
             fit = self.memory.could_admit(day, keys, conf[passing], rsk[passing])   # the rest admit() refuses
             passing, keys = passing[fit], keys[fit]
         if not len(passing):
-            return _NOTHING
+            return _NONE
         order = np.argsort(-sc[passing], kind="mergesort")
         passing, keys = passing[order], keys[order]
         codes = snap.codes                     # plain lists: no numpy scalar per pair in this loop
@@ -200,10 +206,9 @@ class LimitUpEtfStrategy(object):
                                                       rsk[passing].tolist(), keys.tolist())
                     if self.memory.admit(day, codes[s], codes[e_], c, k, key)]
         if not admitted:
-            return _NOTHING
+            return _NONE
         adm = np.asarray(admitted, np.int64)
         ea, sa, ra = e[adm], srow[adm], erow[adm]
-        snap.read_depth(h.etf_rows[np.unique(ea)])     # the signalled ETFs' 5-level book from this push
         price_u, qty = self._order_size(snap, ra)           # elementwise: only the admitted pairs need it
         # the admitted pairs' facts as plain lists (no numpy scalar per field in _signal)
         facts = dict(weight=weight[adm], rank=rank[adm], top10=top10[adm], sealed_w=sealed_w[adm],
@@ -222,20 +227,40 @@ class LimitUpEtfStrategy(object):
         best = {}
         for a, stock in enumerate(stocks):
             best.setdefault(stock, a)
+        cand = [a for a in best.values()
+                if facts["qty"][a] > 0 and etfs[a] not in self._opened and etfs[a] not in self.positions]
+        keep = list(range(len(adm)))
+        if cand:                               # their ETFs' 5-level book from this push, checked, before buying
+            snap.read_depth(np.unique(ra[cand]))
+            bad = set(etfs[a] for a in cand if not snap.valid[facts["erow"][a]])
+            if bad:                            # as if found bad in update(): no pair of them is signalled now
+                keep = self._drop_pairs(keep, bad, stocks, etfs, facts)
+                cand = [a for a in cand if etfs[a] not in bad]
         chosen = []
-        for a in best.values():
+        for a in cand:
             etf = etfs[a]
-            if (etf in self._opened or etf in self.positions or len(self._opened) >= p.max_positions
-                    or facts["qty"][a] <= 0):
+            if etf in self._opened or len(self._opened) >= p.max_positions:
                 continue
             self._opened.add(etf)
             chosen.append(a)
         build = _SignalBuilder(self, snap, now_ms, day, int(ttc), facts, stocks, etfs, ea)
         first = build(chosen)
         intents = [self._intent(sig, now_ms, day) for sig in first]
-        rest_pos = sorted(set(range(len(adm))) - set(chosen))
-        rest = _Later(build, rest_pos, chosen) if rest_pos else None
-        return first, intents, rest
+        taken = set(chosen)
+        rest.later(build, [a for a in keep if a not in taken], chosen)
+        return first, intents
+
+    def _drop_pairs(self, keep, bad_etfs, stocks, etfs, facts):
+        """Admitted positions in `keep` minus the pairs of `bad_etfs` (whose admission is undone: they may
+        signal on a later push)."""
+        out = []
+        for a in keep:
+            if etfs[a] in bad_etfs:
+                key = facts["srow"][a] * ev.SignalMemory.KEY_BASE + facts["erow"][a]
+                self.memory.revoke(stocks[a], etfs[a], key)
+            else:
+                out.append(a)
+        return out
 
     def _watch(self, snap, n):
         """Ask the snapshot for the 5-level book of ETFs that hold, with weight, stocks near limit-up.
@@ -370,26 +395,42 @@ class _SignalBuilder(object):
 
 
 class _Later(object):
-    """rest() of on_snapshot_split: the scan's other signals, built when called (once); it knows where they and
-    the intents' signals go in the scan's order."""
+    """rest() of on_snapshot_split: what the push still owes once its orders are out, done when called (once):
+    the scan's other signals (their ETFs' book read first), the limit-down states and the watch list. It knows
+    where the other signals and the intents' own go in the scan's order."""
 
-    def __init__(self, build, positions, first_positions):
-        self.build, self.positions, self.first_positions = build, positions, first_positions
+    def __init__(self, strat, snap, watch):
+        self.strat, self.snap, self.watch = strat, snap, watch
+        self.build, self.positions, self.first_positions = None, [], []
         self._done = None
 
+    def later(self, build, positions, first_positions):
+        """The scan's admitted pairs at `positions` get their signals in rest() (`first_positions`: now)."""
+        self.build, self.positions, self.first_positions = build, positions, first_positions
+
     def __call__(self):
-        if self._done is None:
-            self._done = self.build(self.positions)
-            self.build = None                    # the snapshot and facts are not kept alive
-        return self._done
+        if self._done is not None:
+            return self._done
+        strat, snap = self.strat, self.snap
+        if strat._rest is self:
+            strat._rest = None
+        others = []
+        if self.positions:
+            ea = self.build.etf_of_pair[np.asarray(self.positions, np.int64)]
+            snap.read_depth(strat.holdings.etf_rows[np.unique(ea)])
+            others = self.build(self.positions)
+        strat.limits.down.update(snap)
+        if self.watch:
+            strat._watch(snap, snap.n)
+        self._done = others
+        self.build = self.snap = self.strat = None   # the snapshot and facts are not kept alive
+        return others
 
     def in_scan_order(self, first):
         """The intents' signals (`first`) and the others merged back into the scan's order."""
         others = self()
-        out = [None] * (len(first) + len(others))
-        for a, sig in zip(self.first_positions, first):
-            out[a] = sig
-        for a, sig in zip(self.positions, others):
-            out[a] = sig
-        return out
-
+        if not others:
+            return list(first)
+        placed = sorted(list(zip(self.first_positions, first)) + list(zip(self.positions, others)),
+                        key=lambda x: x[0])
+        return [sig for _, sig in placed]

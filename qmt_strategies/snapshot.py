@@ -10,6 +10,7 @@ the caller is done with the signals. Either way the arrays end as if every field
 Bad values are masked and counted per reason; a far row's tick found bad in complete() is undone.
 """
 import datetime
+import operator
 
 import numpy as np
 
@@ -347,13 +348,20 @@ class Snapshot(object):
         keys = list(ticks)
         if keys != self._keys:                 # runner pushes carry the changed codes: no per-code Python here
             try:
-                self._rows = np.fromiter(map(self.index.__getitem__, keys), np.int64, len(keys))
+                self._rows = self._lookup(keys)
             except KeyError:
                 self.add_codes(keys)
-                self._rows = np.fromiter(map(self.index.__getitem__, keys), np.int64, len(keys))
+                self._rows = self._lookup(keys)
             self._keys = keys
             self._is_etf = self.board[self._rows] == ashare.BOARD_ETF
         return self._rows
+
+    def _lookup(self, keys):
+        """Rows of codes in one C loop (itemgetter of several keys returns a tuple; of one, the value)."""
+        if len(keys) == 1:
+            return np.asarray([self.index[keys[0]]], np.int64)
+        return np.fromiter(operator.itemgetter(*keys)(self.index), np.int64, len(keys)) if keys else \
+            np.zeros(0, np.int64)
 
     def _col(self, vals, key, reason):
         try:

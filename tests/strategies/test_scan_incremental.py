@@ -117,18 +117,29 @@ _STEP = st.one_of(
               st.lists(st.tuples(st.integers(0, 5), st.integers(0, 3), st.integers(0, 2), st.integers(0, 2)),
                        max_size=3)),
     st.tuples(st.just("forget"), st.just(0), st.just([])),
+    st.tuples(st.just("revoke"), st.just(0), st.lists(st.integers(0, 50), min_size=1, max_size=3)),
 )
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_STEP, max_size=25))
 def test_memory_prefilter_matches_per_pair_admit(steps):
+    """could_admit never hides a pair admit() takes, and filters all the others while the index knows every
+    admit and revoke of the day; revoke restores what the pair had before its last admit."""
     fast, ref = ev.SignalMemory(), ev.SignalMemory()
     exact = False                             # the index knows every admit of the day (no forget, no keyless)
     for kind, day, pairs in steps:
         if kind == "forget":
             fast.forget_keys()
             exact = False
+            continue
+        if kind == "revoke":                  # admissions undone (their signals dropped): the index follows
+            known = sorted(ref.best)
+            for i in pairs if known else []:
+                s, e = known[i % len(known)]
+                fast.revoke(s, e, int(s[1:]) * ev.SignalMemory.KEY_BASE + int(e[1:]))
+                ref.revoke(s, e)
+            assert fast.best == ref.best
             continue
         if day != ref.day and pairs:          # the first admit of another day starts both afresh
             exact = True
@@ -237,3 +248,37 @@ def test_split_scan_gives_the_intents_signals_first_and_the_same_signals_in_all(
         snap.complete()
         clock += 3000
     assert with_rest >= 3 and intents_seen >= 5
+
+
+def test_an_etf_whose_book_is_found_bad_before_the_order_is_not_bought_and_signals_once_it_is_good():
+    """The ETF's 5-level book is read (and checked) just before its intent: a bad deeper level masks the row,
+    and its pairs are dropped as if the tick had been found bad in update(): no intent, no signal, and the
+    memory forgets the admission, so the next good push signals and buys it (version 1)."""
+    ticks, info, planted, rnd = _market(8)
+    params = ev.LimitUpEtfParams(scan_interval=0, min_etf_volume=100.0, min_weight=0.02,
+                                 premium_priced_in_fraction=1e9, max_positions=1000)
+    ref_snap = Snapshot(quotes="needed")
+    ref = LimitUpEtfStrategy(params, etf_info=info).on_snapshot_split
+    ref_snap.update(fresh_push(ticks, 0), defer=True)
+    first, intents, rest = ref(ref_snap, T_1030)
+    assert intents
+    target = intents[0].code
+    bad = copy.deepcopy(ticks)
+    bad[target]["bidVol"] = [bad[target]["bidVol"][0], float("nan"), 1, 1, 1]   # level 1 fine, level 2 not
+
+    snap = Snapshot(quotes="needed")
+    strat = LimitUpEtfStrategy(params, etf_info=info)
+    snap.update(fresh_push(bad, 0), defer=True)
+    first, intents, rest = strat.on_snapshot_split(snap, T_1030)
+    others = rest()
+    assert not snap.valid[snap.index[target]]
+    assert target not in [it.code for it in intents]
+    assert target not in [s.code for s in list(first) + others]
+    assert intents, "the other ETFs are still bought"
+    snap.complete()
+
+    snap.update(fresh_push(ticks, 3000), defer=True)
+    first, intents, rest = strat.on_snapshot_split(snap, T_1030 + 3000)
+    rest()
+    got = [(it.code, it.signal_id) for it in intents if it.code == target]
+    assert len(got) == 1 and got[0][1].endswith(":1"), got
