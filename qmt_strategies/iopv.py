@@ -91,14 +91,19 @@ def loop_edge(h, snap, etfs, costs=None):
     ask1 = np.where(ask_known, ask1, px)
     bid1 = np.where(bid_known, bid1, px)
     depth = snap.book_fresh(rows)[:, None]       # stale or unread depth: take everything at the touch
-    k = len(rows)                                # both sides of the basket in one walk: asks, then bids
-    val, _ = _take(parts["qty2"],
-                   np.concatenate((np.where(ask_known[:, None], snap.ask[rows], 0.0),
-                                   np.where(bid_known[:, None], snap.bid[rows], 0.0))),
-                   np.concatenate((np.where(depth, snap.ask_vol[rows], 0.0),
-                                   np.where(depth, snap.bid_vol[rows], 0.0))),
-                   np.concatenate((ask1, bid1)))
-    buy_val, sell_val = val[:k], val[k:]
+    er, unit, cash = parts["etf_rows"], parts["unit"], parts["cash"]
+    edepth = snap.book_fresh(er)[:, None]
+    ebid, eask = snap.bid[er], snap.ask[er]
+    # one walk for all four books: the basket's asks (buy) and bids (sell), then the ETF's bids and asks
+    val, got = _take(parts["walk_qty"],
+                     np.concatenate((np.where(ask_known[:, None], snap.ask[rows], 0.0),
+                                     np.where(bid_known[:, None], snap.bid[rows], 0.0), ebid, eask)),
+                     np.concatenate((np.where(depth, snap.ask_vol[rows], 0.0), np.where(depth, snap.bid_vol[rows], 0.0),
+                                     np.where(edepth, snap.bid_vol[er], 0.0), np.where(edepth, snap.ask_vol[er], 0.0))),
+                     np.concatenate((ask1, bid1, ebid[:, 0], eask[:, 0])))
+    k = len(rows)
+    buy_val, sell_val = val[:k], val[k:2 * k]
+    etf_sell, etf_buy, sold, bought = val[2 * k:2 * k + ne], val[2 * k + ne:], got[2 * k:2 * k + ne], got[2 * k + ne:]
     can_buy = ask1 > 0
     subst = qty * px * parts["sub_k"]
     buy_cost = np.where(must, parts["sub_amount"], np.where(can_buy, buy_val, subst))
@@ -114,13 +119,6 @@ def loop_edge(h, snap, etfs, costs=None):
     fee_sell = np.bincount(seg, traded_sell, minlength=ne) * (costs.commission + costs.transfer_fee +
                                                                costs.stamp_duty)
     feasible = np.bincount(seg, blocked, minlength=ne) == 0
-    er, unit, cash = parts["etf_rows"], parts["unit"], parts["cash"]
-    edepth = snap.book_fresh(er)[:, None]
-    ebid, eask = snap.bid[er], snap.ask[er]      # the ETF's two sides in one walk: bids, then asks
-    val, got = _take(parts["unit2"], np.concatenate((ebid, eask)),
-                     np.concatenate((np.where(edepth, snap.bid_vol[er], 0.0), np.where(edepth, snap.ask_vol[er], 0.0))),
-                     np.concatenate((ebid[:, 0], eask[:, 0])))
-    etf_sell, etf_buy, sold, bought = val[:ne], val[ne:], got[:ne], got[ne:]
     with np.errstate(divide="ignore", invalid="ignore"):
         etf_fill = np.minimum(sold, bought) / unit
         create = (etf_sell * (1 - costs.etf_commission) - basket_buy - cash - fee_buy -

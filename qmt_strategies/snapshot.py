@@ -77,7 +77,7 @@ class Snapshot(object):
                 new[:self._cap] = getattr(self, name)
             setattr(self, name, new)
         for name in self._BOOKS:
-            new = np.zeros((cap, LEVELS), np.float64)
+            new = np.zeros((cap, LEVELS), np.float64, order="F")   # level 1 of every row contiguous
             if self._cap:
                 new[:self._cap] = getattr(self, name)
             setattr(self, name, new)
