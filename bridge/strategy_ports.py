@@ -51,8 +51,9 @@ class LimitUpPort:
             self.strategy.set_holdings(etf_info=info)
 
     def on_snapshot(self, runner, now_ms: int):
-        """(signals of the intents, buy intents, rest): `rest()` builds the push's other signals; the runner calls
-        it once the orders are out (before snap.complete())."""
+        """(signals of the intents, buy intents, rest): `rest()` builds the push's other signals and finishes the
+        strategy's bookkeeping of the push (limit-down states, watch list); the runner calls it once the orders
+        are out (before snap.complete())."""
         if self.strategy is None:
             return (), (), None
         return self.strategy.on_snapshot_split(runner.snap, now_ms)
