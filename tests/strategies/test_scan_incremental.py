@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qmt_strategies import evaluate as ev
+from qmt_strategies import limit_up as lu
 from qmt_strategies.limit_up_etf import LimitUpEtfStrategy
 from qmt_strategies.snapshot import Snapshot
 
@@ -282,3 +283,35 @@ def test_an_etf_whose_book_is_found_bad_before_the_order_is_not_bought_and_signa
     rest()
     got = [(it.code, it.signal_id) for it in intents if it.code == target]
     assert len(got) == 1 and got[0][1].endswith(":1"), got
+
+
+def test_rest_advances_limit_down_states_and_runs_on_the_next_push_when_a_caller_skips_it():
+    """rest() owns the limit-down tracker now (no order waits for it). Called: the state is current after
+    it. Skipped: the next on_snapshot_split runs the pending rest() first (on that push's arrays), so the
+    states still advance."""
+    ticks, info, planted, rnd = _market(3)
+    params = ev.LimitUpEtfParams(scan_interval=0, min_etf_volume=100.0, min_weight=0.02)
+    stock = [c for c in sorted(ticks) if c not in planted and not c.startswith(("51", "15"))][0]
+    runs = {}
+    for mode in ("called", "skipped"):
+        snap = Snapshot(quotes="needed")
+        strat = LimitUpEtfStrategy(params, etf_info=info)
+        snap.update(fresh_push(ticks, 0), defer=True)
+        rest = strat.on_snapshot_split(snap, T_1030)[2]
+        if mode == "called":
+            rest()
+        r = snap.index[stock]
+        t = copy.deepcopy(ticks)
+        down = float(snap.down[r])
+        t[stock].update(lastPrice=down, low=down, askPrice=[down] + [round(down + 0.01 * k, 2) for k in range(1, 5)],
+                        bidPrice=[0.0] * 5, bidVol=[0] * 5, askVol=[50000, 10, 10, 10, 10])
+        snap.complete()
+        snap.update(fresh_push(t, 3000), defer=True)
+        rest = strat.on_snapshot_split(snap, T_1030 + 3000)[2]
+        before = int(strat.limits.down.state[r])
+        if mode == "called":
+            rest()
+        runs[mode] = (before, int(strat.limits.down.state[r]))
+    assert runs["called"] == (lu.NOT, lu.SEALED)                 # advanced by rest(), not before it
+    # the first push's rest() was skipped: the second push ran it first, on its own arrays
+    assert runs["skipped"] == (lu.SEALED, lu.SEALED)
