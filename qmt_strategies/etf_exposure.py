@@ -215,7 +215,7 @@ class Holdings(object):
             must = self.must_cash[idx]
             qty, unit = self.qty[idx], self.unit[etfs]
             parts = {"seg": seg, "rows": self.comp_row[idx], "qty": qty,
-                     "walk_qty": np.concatenate((qty, qty, unit, unit)), "must": must,
+                     "must": must,
                      "forbid": ~must & (self.flag[idx] == FORBID_CASH_FLAG),
                      "sub_amount": self.sub_amount[idx], "red_amount": self.red_amount[idx],
                      "sub_k": 1.0 + self.sub_ratio[idx], "red_k": 1.0 - self.red_ratio[idx],

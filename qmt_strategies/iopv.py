@@ -90,20 +90,24 @@ def loop_edge(h, snap, etfs, costs=None):
     ask_known, bid_known = np.isfinite(ask1), np.isfinite(bid1)   # unknown quote: estimate from last
     ask1 = np.where(ask_known, ask1, px)
     bid1 = np.where(bid_known, bid1, px)
-    depth = snap.book_fresh(rows)[:, None]       # stale or unread depth: take everything at the touch
+    # a component's book is walked only when it is from this tick (rows at a limit, watched rows); a stale or
+    # unread book would contribute nothing beyond the touch, where all of its quantity goes (same figures)
+    d = np.flatnonzero(snap.book_fresh(rows))
+    dr, dq = rows[d], qty[d]
     er, unit, cash = parts["etf_rows"], parts["unit"], parts["cash"]
     edepth = snap.book_fresh(er)[:, None]
     ebid, eask = snap.bid[er], snap.ask[er]
     # one walk for all four books: the basket's asks (buy) and bids (sell), then the ETF's bids and asks
-    val, got = _take(parts["walk_qty"],
-                     np.concatenate((np.where(ask_known[:, None], snap.ask[rows], 0.0),
-                                     np.where(bid_known[:, None], snap.bid[rows], 0.0), ebid, eask)),
-                     np.concatenate((np.where(depth, snap.ask_vol[rows], 0.0), np.where(depth, snap.bid_vol[rows], 0.0),
+    val, got = _take(np.concatenate((dq, dq, unit, unit)),
+                     np.concatenate((np.where(ask_known[d, None], snap.ask[dr], 0.0),
+                                     np.where(bid_known[d, None], snap.bid[dr], 0.0), ebid, eask)),
+                     np.concatenate((snap.ask_vol[dr], snap.bid_vol[dr],
                                      np.where(edepth, snap.bid_vol[er], 0.0), np.where(edepth, snap.ask_vol[er], 0.0))),
-                     np.concatenate((ask1, bid1, ebid[:, 0], eask[:, 0])))
-    k = len(rows)
-    buy_val, sell_val = val[:k], val[k:2 * k]
-    etf_sell, etf_buy, sold, bought = val[2 * k:2 * k + ne], val[2 * k + ne:], got[2 * k:2 * k + ne], got[2 * k + ne:]
+                     np.concatenate((ask1[d], bid1[d], ebid[:, 0], eask[:, 0])))
+    m = len(d)
+    buy_val, sell_val = qty * ask1, qty * bid1
+    buy_val[d], sell_val[d] = val[:m], val[m:2 * m]
+    etf_sell, etf_buy, sold, bought = val[2 * m:2 * m + ne], val[2 * m + ne:], got[2 * m:2 * m + ne], got[2 * m + ne:]
     can_buy = ask1 > 0
     subst = qty * px * parts["sub_k"]
     buy_cost = np.where(must, parts["sub_amount"], np.where(can_buy, buy_val, subst))

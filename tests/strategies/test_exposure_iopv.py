@@ -216,3 +216,41 @@ def test_rank_top_and_multi_etf_loop_edge_match_their_one_at_a_time_forms(market
         for name in ("create_edge", "create_ratio", "redeem_edge", "redeem_ratio", "etf_fill", "feasible"):
             a, b = getattr(together, name)[j], getattr(alone, name)[0]
             assert (np.isnan(a) and np.isnan(b)) or a == b, (name, e, a, b)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_market(), st.data())
+def test_loop_edge_walks_only_books_from_this_tick(market, data):
+    """A component whose 5-level book is not from its latest tick counts at its touch: whatever its deeper
+    levels and volumes hold, the edge is the same. A fresh book is walked (its volumes matter)."""
+    info, ticks = market
+    s = Snapshot()
+    codes = sorted(ticks)
+    watched = data.draw(st.lists(st.sampled_from(codes), unique=True))
+    s.set_watch(s.add_codes(watched))
+    s.update(ticks)
+    h = Holdings.from_etf_info(info, s)
+    h.update(s)
+    etfs = list(range(len(h.etf_codes)))
+    before = iv.loop_edge(h, s, etfs)
+    stale = [r for r in range(s.n) if not s.book_fresh([r])[0]]
+    rnd = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    for r in stale:                                  # garbage beyond the touch of every stale book
+        s.bid[r, 1:] = rnd.uniform(0, 100, 4)
+        s.ask[r, 1:] = rnd.uniform(0, 100, 4)
+        s.bid_vol[r] = rnd.uniform(0, 50, 5)        # small: a walk would reach the deeper levels
+        s.ask_vol[r] = rnd.uniform(0, 50, 5)
+    after = iv.loop_edge(h, s, etfs)
+    for name in ("create_edge", "create_ratio", "redeem_edge", "redeem_ratio", "etf_fill", "feasible"):
+        assert np.array_equal(getattr(before, name), getattr(after, name), equal_nan=True), name
+    walked = [i for i in range(len(h)) if s.book_fresh([h.comp_row[i]])[0] and not h.must_cash[i]
+              and s.ask[h.comp_row[i], 0] > 0 and h.qty[i] > 5]
+    if walked:                                       # a fresh book is walked: thin levels cost more than the touch
+        i = walked[0]
+        r, e = h.comp_row[i], h.etf_of[i]
+        s.ask[r] = s.ask[r, 0] + 0.01 * np.arange(5)
+        s.ask_vol[r] = 1e9
+        at_touch = iv.loop_edge(h, s, [e]).create_edge[0]
+        s.ask_vol[r] = 1.0
+        thin = iv.loop_edge(h, s, [e]).create_edge[0]
+        assert np.isnan(at_touch) or thin < at_touch
