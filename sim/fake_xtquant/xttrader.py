@@ -226,12 +226,15 @@ class XtQuantTrader(UnsupportedTraderMethods):
             raise RuntimeError(f"sim: XtQuantTrader.{name}() called before start(); call start() then connect() first")
 
     def _stock_account(self, name: str, account) -> str:
+        self._check_account_type(name, account)
+        self._rt.broker.ensure_account(account.account_id)
+        return account.account_id
+
+    def _check_account_type(self, name: str, account) -> None:
         if getattr(account, "account_type", None) != _XTCONST_.SECURITY_ACCOUNT:
             raise NotImplementedError(
                 f"sim: XtQuantTrader.{name} on account type {getattr(account, 'account_type', account)!r} is not "
                 "simulated; the sim covers STOCK accounts (StockAccount(id) / StockAccount(id, 'STOCK')) only")
-        self._rt.broker.ensure_account(account.account_id)
-        return account.account_id
 
     def _sync(self, name: str, work, via_push: bool, relaxed_helps: bool):
         """Run a request: work(seq) -> (response, events); the response resolves on the proper lane."""
@@ -248,9 +251,15 @@ class XtQuantTrader(UnsupportedTraderMethods):
             rt.broker.deliver(events)
             return rt.sched.wait(gate)
 
-    def _async(self, name: str, work, callback, lane: Lane | None = None) -> int:
-        """Run a request whose response goes to callback on a lane; returns seq."""
+    def _async(self, name: str, work, callback, lane: Lane | None = None, defer: bool = False) -> int:
+        """Run a request whose response goes to callback on a lane; returns seq. defer: the request itself runs
+        on the lane, after everything queued before it (as the real client only sends it and returns)."""
         rt = self._rt
+        if defer:
+            self._require_started(name)
+            seq = next(self._seqs)
+            (lane or self.resp_executor).submit(self._run_request, work, callback, seq)
+            return seq
         with rt.sched.baton():
             self._require_started(name)
             seq = next(self._seqs)
@@ -259,6 +268,16 @@ class XtQuantTrader(UnsupportedTraderMethods):
                 (lane or self.resp_executor).submit(callback, resp)
             rt.broker.deliver(events)
             return seq
+
+    def _run_request(self, work, callback, seq: int) -> None:
+        """A deferred request, on its lane: the response first, then the pushes it caused."""
+        resp, events = work(seq)
+        if resp is not _SILENT:
+            try:
+                callback(resp)
+            except Exception as exc:  # noqa: BLE001 - as a lane reports a failed callback, and the pushes still go
+                self._callback_failed(exc)
+        self._rt.broker.deliver(events)
 
     def _connected_or_warn(self, name: str) -> bool:
         if not self.connected:
@@ -309,12 +328,15 @@ class XtQuantTrader(UnsupportedTraderMethods):
 
     def order_stock_async(self, account, stock_code, order_type, order_volume, price_type, price, strategy_name='',
                           order_remark=''):
-        """Place an order; returns the request seq, the order id arrives in on_order_stock_async_response."""
+        """Place an order; returns the request seq at once (the request is sent, as the real client does), the
+        order id arrives in on_order_stock_async_response."""
+        self._check_account_type("order_stock_async", account)
+
         def work(seq):
             return self._place(account, stock_code, order_type, order_volume, price_type, price, strategy_name,
                                order_remark, seq, True)
         return self._async("order_stock_async", work, self._response_cb("on_order_stock_async_response"),
-                           lane=self.executor)
+                           lane=self.executor, defer=True)
 
     def order_stock(self, account, stock_code, order_type, order_volume, price_type, price, strategy_name='',
                           order_remark=''):

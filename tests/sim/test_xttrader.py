@@ -59,6 +59,34 @@ def test_async_order_gives_seq_then_response_with_that_seq(trader):
     assert cseq > seq and cresp[0].seq == cseq and cresp[0].cancel_result == 0
 
 
+def test_async_order_returns_before_the_request_is_worked_and_a_query_after_it_sees_the_order(trader):
+    """As the real client: order_stock_async sends the request and returns its seq; the order reaches the
+    exchange on the trader's worker, not on the caller's thread; anything asked later queues behind it."""
+    import threading
+
+    rt, t, cb, acc, c = trader
+    exchange = rt.world.exchange
+    submit, threads = exchange.submit, []
+
+    def spy(*a, **k):
+        threads.append(threading.get_ident())
+        return submit(*a, **k)
+
+    exchange.submit = spy
+    try:
+        seq = t.order_stock_async(acc, CODE, c.STOCK_BUY, 100, c.FIX_PRICE, _limit_buy_price(rt), "s", "r")
+        assert seq > 0
+        assert len(t.query_stock_orders(acc)) == 1         # queued behind the order
+    finally:
+        exchange.submit = submit
+    assert threads and threading.get_ident() not in threads
+    sim.drain()
+    assert [e[1].seq for e in cb.events if e[0] == "on_order_stock_async_response"] == [seq]
+    with pytest.raises(NotImplementedError):                 # a wrong account type still fails in the call
+        t.order_stock_async(type("A", (), {"account_type": 3, "account_id": "x"})(), CODE, c.STOCK_BUY, 100,
+                            c.FIX_PRICE, 10.0)
+
+
 def test_callbacks_run_on_one_worker_thread(trader):
     rt, t, cb, acc, c = trader
     t.order_stock(acc, CODE, c.STOCK_BUY, 100, c.FIX_PRICE, _limit_buy_price(rt))
