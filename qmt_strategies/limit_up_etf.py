@@ -229,6 +229,8 @@ class LimitUpEtfStrategy(object):
             best.setdefault(stock, a)
         cand = [a for a in best.values()
                 if facts["qty"][a] > 0 and etfs[a] not in self._opened and etfs[a] not in self.positions]
+        if len(self._opened) >= p.max_positions:
+            cand = []                          # no entry left today: nothing to check before buying
         keep = list(range(len(adm)))
         if cand:                               # their ETFs' 5-level book from this push, checked, before buying
             snap.read_depth(np.unique(ra[cand]))
