@@ -533,9 +533,9 @@ class Snapshot(object):
 
     def _store(self, rows, positions, sub_reason, reason, cols):
         """Write detail columns for good positions; NaN/inf or bad types mask the row. Returns rows written."""
-        fin = np.ones(len(positions), bool)
-        for arr in cols.values():
-            fin &= np.isfinite(arr.reshape(len(positions), -1)).all(axis=1)
+        k = len(positions)
+        fin = np.isfinite(np.column_stack([a.reshape(k, -1) for a in cols.values()])).all(axis=1) if k else \
+            np.ones(0, bool)
         sub_reason[(sub_reason == 0) & ~fin] = tf.R_NAN
         good = sub_reason == 0
         r = rows[positions[good]]
