@@ -57,7 +57,8 @@ class DayResult:
 
 
 def heavy_holdings(n_stocks: int, n_etfs: int, trade_date, seed: int, min_weight: float = 0.06) -> list[str]:
-    """Main-board stocks that weigh >= min_weight in some ETF basket of the generated universe (heaviest first)."""
+    """Main-board stocks that weigh >= min_weight in some ETF basket of the generated universe (heaviest first),
+    leaving out ST stocks and new listings (no price limit today: nothing to plant a limit-up on)."""
     import numpy as np
 
     from sim.market.universe import build_universe
@@ -70,7 +71,7 @@ def heavy_holdings(n_stocks: int, n_etfs: int, trade_date, seed: int, min_weight
         if tot <= 0:
             continue
         for i, w in zip(np.asarray(idx).tolist(), (val / tot).tolist()):
-            if w >= min_weight and u.boards[i] in ("SH_MAIN", "SZ_MAIN") and not u.is_st[i]:
+            if w >= min_weight and u.boards[i] in ("SH_MAIN", "SZ_MAIN") and not u.is_st[i] and u.up_stop[i] > 0:
                 best[i] = max(best.get(i, 0.0), w)
     return [u.codes[i] for i in sorted(best, key=lambda i: (-best[i], u.codes[i]))]
 

@@ -41,3 +41,18 @@ def test_demo_summary_report_db_and_determinism(tmp_path, capsys):
     sells = con.execute("SELECT COUNT(*) FROM trades WHERE side = 'sell'").fetchone()[0]
     assert sells > 0, "exits must have filled"
     con.close()
+
+
+def test_planted_stocks_always_have_a_price_limit():
+    """The demo plants limit-ups on heavy ETF holdings; a new listing (no limit today) among them made the sim
+    refuse the day (seeds 11, 13, 14 and 15 at 5,000 stocks). The picks now leave new listings out."""
+    from bridge import demo
+    from sim import calendar
+    from sim.market.universe import build_universe
+
+    day = calendar.latest_session()
+    for seed in (11, 13):
+        u = build_universe(5000, 500, day, seed)
+        index = u.index()
+        picks = demo.heavy_holdings(5000, 500, day, seed)[:100]
+        assert len(picks) == 100 and all(u.up_stop[index[c]] > 0 for c in picks)
