@@ -228,9 +228,8 @@ class LimitUpEtfStrategy(object):
         for a, stock in enumerate(stocks):
             best.setdefault(stock, a)
         cand = [a for a in best.values()
-                if facts["qty"][a] > 0 and etfs[a] not in self._opened and etfs[a] not in self.positions]
-        if len(self._opened) >= p.max_positions:
-            cand = []                          # no entry left today: nothing to check before buying
+                if facts["qty"][a] > 0 and etfs[a] not in self._opened and etfs[a] not in self.positions] \
+            if len(self._opened) < p.max_positions else []     # no entry left today: nothing to check
         keep = list(range(len(adm)))
         if cand:                               # their ETFs' 5-level book from this push, checked, before buying
             snap.read_depth(np.unique(ra[cand]))
@@ -246,7 +245,7 @@ class LimitUpEtfStrategy(object):
             self._opened.add(etf)
             chosen.append(a)
         build = _SignalBuilder(self, snap, now_ms, day, int(ttc), facts, stocks, etfs, ea)
-        first = build(chosen)
+        first = build(chosen, read=False)      # their books were read (and checked) above
         intents = [self._intent(sig, now_ms, day) for sig in first]
         taken = set(chosen)
         rest.later(build, [a for a in keep if a not in taken], chosen)
@@ -375,19 +374,22 @@ class LimitUpEtfStrategy(object):
 
 
 class _SignalBuilder(object):
-    """Builds the Signals of some admitted pairs of one scan (their loop edges computed for their ETFs only:
-    a loop edge depends on its own ETF alone, so building in two parts gives the same signals)."""
+    """Builds the Signals of some admitted pairs of one scan (their ETFs' book read from the push, then their loop
+    edges computed for those ETFs only: a loop edge depends on its own ETF alone, so building in two parts gives
+    the same signals)."""
 
     def __init__(self, strat, snap, now_ms, day, ttc, facts, stocks, etfs, etf_of_pair):
         self.strat, self.snap, self.now_ms, self.day, self.ttc = strat, snap, now_ms, day, ttc
         self.facts, self.stocks, self.etfs, self.etf_of_pair = facts, stocks, etfs, etf_of_pair
 
-    def __call__(self, positions):
+    def __call__(self, positions, read=True):
         if not positions:
             return []
         strat = self.strat
         ea = self.etf_of_pair[np.asarray(positions, np.int64)]
         sig_etfs = np.unique(ea)
+        if read:
+            self.snap.read_depth(strat.holdings.etf_rows[sig_etfs])
         edge = loop_edge(strat.holdings, self.snap, sig_etfs, strat.costs)
         j = np.searchsorted(sig_etfs, ea)
         edges = list(zip(edge.create_ratio[j].tolist(), edge.redeem_ratio[j].tolist(), edge.etf_fill[j].tolist(),
@@ -416,11 +418,7 @@ class _Later(object):
         strat, snap = self.strat, self.snap
         if strat._rest is self:
             strat._rest = None
-        others = []
-        if self.positions:
-            ea = self.build.etf_of_pair[np.asarray(self.positions, np.int64)]
-            snap.read_depth(strat.holdings.etf_rows[np.unique(ea)])
-            others = self.build(self.positions)
+        others = self.build(self.positions) if self.positions else []
         strat.limits.down.update(snap)
         if self.watch:
             strat._watch(snap, snap.n)

@@ -357,11 +357,10 @@ class Snapshot(object):
         return self._rows
 
     def _lookup(self, keys):
-        """Rows of codes in one C loop (itemgetter of several keys returns a tuple; of one, the value)."""
-        if len(keys) == 1:
-            return np.asarray([self.index[keys[0]]], np.int64)
-        return np.fromiter(operator.itemgetter(*keys)(self.index), np.int64, len(keys)) if keys else \
-            np.zeros(0, np.int64)
+        """Rows of codes in one C loop (itemgetter of several keys returns a tuple; of one, the bare value)."""
+        if len(keys) < 2:
+            return np.asarray([self.index[k] for k in keys], np.int64)
+        return np.fromiter(operator.itemgetter(*keys)(self.index), np.int64, len(keys))
 
     def _col(self, vals, key, reason):
         try:
